@@ -287,6 +287,13 @@ pub fn log_interaction(actor: &Actor, rules: Rules<'_>, deal: &Deal, input: LogI
             _ => Some(top),
         },
         (Outcome::Advanced, _) => Some(input.reached.unwrap_or(input.objective)),
+        (Outcome::Back, Ending::Sold) => {
+            return Err(DomainError::invalid(
+                "result",
+                input.result,
+                "a sale is the buyer's decision to sign: the result is advanced",
+            ));
+        }
         (Outcome::Back, _) => Some(match input.reached {
             Some(r) => r,
             None if deal.stage.0 == 0 => {
@@ -295,6 +302,13 @@ pub fn log_interaction(actor: &Actor, rules: Rules<'_>, deal: &Deal, input: LogI
             None => Step(deal.stage.0 - 1),
         }),
     };
+    if input.result == Outcome::Advanced && target == Some(top) && !matches!(ending, Ending::Sold) {
+        return Err(DomainError::invalid(
+            "reached",
+            top.0,
+            "the last step is the buyer signing, which is a sale: end the interaction with sold",
+        ));
+    }
     if let (Outcome::Advanced, Ending::Sold) = (input.result, &ending) {
         if deal.stage == top {
             return Err(DomainError::invalid("result", input.result, "the deal already holds the last step; log the sale as stayed"));

@@ -30,7 +30,7 @@ macro_rules! vocabulary {
                     _ => Err(DomainError::invalid(
                         field,
                         text,
-                        concat!("must be one of: ", $($text, " "),+).trim_end().replace(' ', ", "),
+                        format!("must be one of: {}", [$($text),+].join(", ")),
                     )),
                 }
             }

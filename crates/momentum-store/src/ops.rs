@@ -1,0 +1,847 @@
+//! One function per user action, for every caller (CLI now; web, API and import later).
+//! Each loads what the core command needs, calls it, and writes the result in one
+//! transaction. Reads apply the actor's visibility (invariant 5) in the query itself, and
+//! every query is bounded by `org_id`.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use jiff::Timestamp;
+use momentum_core::commands::{self, Rules};
+use momentum_core::model::*;
+use momentum_core::money::{Currency, Money};
+use momentum_core::vocab::*;
+use momentum_core::DomainError;
+use serde::Serialize;
+
+use crate::error::StoreResult;
+use crate::map::{self, corrupt, DealRow};
+use crate::sql::{Sql, Val};
+use crate::Store;
+
+pub use crate::map::DealRow as LoadedDeal;
+
+/// Who is acting, in which org.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub org: Org,
+    pub user: User,
+}
+
+impl Session {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user: self.user.id,
+            role: self.user.role,
+        }
+    }
+
+    fn rules(&self) -> Rules<'_> {
+        Rules {
+            ladder: &self.org.ladder,
+            cadence: &self.org.cadence,
+        }
+    }
+
+    /// The clock as this org counts days.
+    pub fn now(&self, at: Timestamp) -> Now {
+        clock(&self.org, at)
+    }
+}
+
+/// `at`, with the date it falls on in the org's time zone.
+pub fn clock(org: &Org, at: Timestamp) -> Now {
+    let tz = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    Now {
+        at,
+        today: at.to_zoned_datetime(tz).date(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Orgs and sessions
+
+/// Names of the orgs in this database, oldest first.
+pub fn org_names(store: &mut Store) -> StoreResult<Vec<String>> {
+    store.read(|tx| {
+        tx.query("SELECT name FROM orgs ORDER BY org_id", &[])?
+            .iter()
+            .map(|r| r.text(0).map(str::to_owned))
+            .collect()
+    })
+}
+
+fn load_org(tx: &mut dyn Sql, id: OrgId) -> StoreResult<Org> {
+    let row = tx
+        .query_one(
+            "SELECT org_id, name, currency, timezone, cadence_first_every_days, cadence_first_for_days, \
+             cadence_then_every_days, created_at FROM orgs WHERE org_id = $1",
+            &[id.0.into()],
+        )?
+        .ok_or_else(|| DomainError::not_found("org", id))?;
+    let steps = tx.query("SELECT name FROM ladder_steps WHERE org_id = $1 ORDER BY step", &[id.0.into()])?;
+    let names = steps.iter().map(|r| r.text(0).map(str::to_owned)).collect::<StoreResult<Vec<_>>>()?;
+    let days = |i| map::count(&row, i);
+    Ok(Org {
+        id,
+        name: row.text(1)?.to_owned(),
+        currency: map::currency(&row, 2)?,
+        timezone: row.text(3)?.to_owned(),
+        ladder: Ladder::new(names).map_err(corrupt)?,
+        cadence: Cadence::new(days(4)?, days(5)?, days(6)?).map_err(corrupt)?,
+        created_at: map::read_ts(&row, 7)?,
+    })
+}
+
+/// Opens a session: the org (by name, or the only one), acting as the user with `email`
+/// (or, without one, the org's first admin: whoever holds the database holds it all).
+pub fn session(store: &mut Store, org_name: Option<&str>, email: Option<&str>) -> StoreResult<Session> {
+    store.read(|tx| {
+        let org_id = match org_name {
+            Some(name) => tx
+                .query_one("SELECT org_id FROM orgs WHERE name = $1", &[name.into()])?
+                .ok_or_else(|| DomainError::invalid("org", name, "no org of that name in this database"))?
+                .int(0)?,
+            None => {
+                let rows = tx.query("SELECT org_id FROM orgs ORDER BY org_id LIMIT 2", &[])?;
+                match rows.as_slice() {
+                    [] => {
+                        return Err(DomainError::missing(
+                            "org",
+                            "this database has no org yet: run `momentum org create` or `momentum demo`",
+                        )
+                        .into())
+                    }
+                    [one] => one.int(0)?,
+                    _ => {
+                        return Err(DomainError::missing("org", "this database holds several orgs: name one with --org").into())
+                    }
+                }
+            }
+        };
+        let org = load_org(tx, OrgId(org_id))?;
+        let user = match email {
+            Some(e) => {
+                let email = Email::parse("as", e)?;
+                find_user(tx, org.id, &email)?.ok_or_else(|| DomainError::invalid("as", e, "no user with that e-mail in this org"))?
+            }
+            None => {
+                let row = tx
+                    .query_one(
+                        &format!("SELECT {} FROM users WHERE org_id = $1 AND role = 'admin' AND active ORDER BY user_id LIMIT 1", map::USER_COLS),
+                        &[org.id.0.into()],
+                    )?
+                    .ok_or_else(|| corrupt("the org has no active admin"))?;
+                map::user(&row)?
+            }
+        };
+        if !user.active {
+            return Err(DomainError::invalid("as", user.email.as_str(), "the user is inactive").into());
+        }
+        Ok(Session { org, user })
+    })
+}
+
+fn find_user(tx: &mut dyn Sql, org: OrgId, email: &Email) -> StoreResult<Option<User>> {
+    tx.query_one(
+        &format!("SELECT {} FROM users WHERE org_id = $1 AND email = $2", map::USER_COLS),
+        &[org.0.into(), email.as_str().into()],
+    )?
+    .map(|r| map::user(&r))
+    .transpose()
+}
+
+fn user_by_email(tx: &mut dyn Sql, org: OrgId, field: &str, email: &str) -> StoreResult<User> {
+    let parsed = Email::parse(field, email)?;
+    find_user(tx, org, &parsed)?.ok_or_else(|| DomainError::invalid(field, email, "no user with that e-mail in this org").into())
+}
+
+fn insert_user(tx: &mut dyn Sql, org: OrgId, user: &User, password_hash: Option<&str>) -> StoreResult<()> {
+    if find_user(tx, org, &user.email)?.is_some() {
+        return Err(DomainError::invalid("email", user.email.as_str(), "another user of this org has that e-mail").into());
+    }
+    tx.exec(
+        "INSERT INTO users (org_id, user_id, email, name, role, manager_id, active, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            org.0.into(),
+            user.id.0.into(),
+            user.email.as_str().into(),
+            user.name.as_str().into(),
+            user.role.as_str().into(),
+            user.manager.map(|m| m.0).into(),
+            user.active.into(),
+            password_hash.into(),
+            map::ts(user.created_at),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn insert_org(tx: &mut dyn Sql, org: &Org) -> StoreResult<()> {
+    tx.exec(
+        "INSERT INTO orgs (org_id, name, currency, timezone, cadence_first_every_days, cadence_first_for_days, \
+         cadence_then_every_days, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            org.id.0.into(),
+            org.name.as_str().into(),
+            org.currency.code().into(),
+            org.timezone.as_str().into(),
+            org.cadence.first_every_days.into(),
+            org.cadence.first_for_days.into(),
+            org.cadence.then_every_days.into(),
+            map::ts(org.created_at),
+        ],
+    )?;
+    write_ladder(tx, org.id, &org.ladder)
+}
+
+fn write_ladder(tx: &mut dyn Sql, org: OrgId, ladder: &Ladder) -> StoreResult<()> {
+    tx.exec("DELETE FROM ladder_steps WHERE org_id = $1", &[org.0.into()])?;
+    for (i, name) in ladder.names().iter().enumerate() {
+        tx.exec(
+            "INSERT INTO ladder_steps (org_id, step, name) VALUES ($1, $2, $3)",
+            &[org.0.into(), (i as i64 + 1).into(), name.as_str().into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// The first admin of a new org.
+#[derive(Debug)]
+pub struct FirstAdmin<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: Option<&'a str>,
+}
+
+/// Creates an org and its first admin.
+pub fn create_org(store: &mut Store, input: commands::NewOrg<'_>, admin: FirstAdmin<'_>, now: Timestamp) -> StoreResult<Session> {
+    if jiff::tz::TimeZone::get(input.timezone).is_err() {
+        return Err(DomainError::invalid("timezone", input.timezone, "a time zone is an IANA name such as Europe/Berlin or UTC").into());
+    }
+    store.write(|tx| {
+        if tx.query_one("SELECT 1 FROM orgs WHERE name = $1", &[input.name.trim().into()])?.is_some() {
+            return Err(DomainError::invalid("org.name", input.name, "an org of that name already exists").into());
+        }
+        let org = commands::create_org(OrgId(tx.next_id("org_ids")?), input, now)?;
+        let user_id = UserId(tx.next_id("user_ids")?);
+        let user = commands::add_user(
+            None,
+            user_id,
+            commands::NewUser {
+                email: admin.email,
+                name: admin.name,
+                role: Role::Admin,
+                manager: None,
+            },
+            now,
+        )?;
+        insert_org(tx, &org)?;
+        insert_user(tx, org.id, &user, admin.password_hash)?;
+        Ok(Session { org, user })
+    })
+}
+
+pub fn add_user(
+    store: &mut Store,
+    s: &Session,
+    email: &str,
+    name: &str,
+    role: Role,
+    manager_email: Option<&str>,
+    password_hash: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<User> {
+    store.write(|tx| {
+        let manager = match manager_email {
+            Some(m) => Some(user_by_email(tx, s.org.id, "manager", m)?),
+            None => None,
+        };
+        let id = UserId(tx.next_id("user_ids")?);
+        let user = commands::add_user(
+            Some(&s.actor()),
+            id,
+            commands::NewUser {
+                email,
+                name,
+                role,
+                manager: manager.as_ref(),
+            },
+            now,
+        )?;
+        insert_user(tx, s.org.id, &user, password_hash)?;
+        Ok(user)
+    })
+}
+
+/// The org's users, by id.
+pub fn users(store: &mut Store, s: &Session) -> StoreResult<Vec<User>> {
+    store.read(|tx| {
+        tx.query(
+            &format!("SELECT {} FROM users WHERE org_id = $1 ORDER BY user_id", map::USER_COLS),
+            &[s.org.id.0.into()],
+        )?
+        .iter()
+        .map(map::user)
+        .collect()
+    })
+}
+
+pub fn set_ladder(store: &mut Store, s: &Session, names: Vec<String>) -> StoreResult<Ladder> {
+    store.write(|tx| {
+        let row = tx.query_one("SELECT COALESCE(MAX(stage), 0) FROM deals WHERE org_id = $1", &[s.org.id.0.into()])?;
+        let highest = row.map_or(Ok(Step(0)), |r| map::step(&r, 0))?;
+        let ladder = commands::set_ladder(&s.actor(), names, highest)?;
+        write_ladder(tx, s.org.id, &ladder)?;
+        Ok(ladder)
+    })
+}
+
+pub fn set_cadence(store: &mut Store, s: &Session, first_every: u32, first_for: u32, then_every: u32) -> StoreResult<Cadence> {
+    let cadence = commands::set_cadence(&s.actor(), first_every, first_for, then_every)?;
+    store.write(|tx| {
+        tx.exec(
+            "UPDATE orgs SET cadence_first_every_days = $2, cadence_first_for_days = $3, cadence_then_every_days = $4 WHERE org_id = $1",
+            &[
+                s.org.id.0.into(),
+                cadence.first_every_days.into(),
+                cadence.first_for_days.into(),
+                cadence.then_every_days.into(),
+            ],
+        )?;
+        Ok(cadence)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Buyers
+
+pub fn add_account(store: &mut Store, s: &Session, name: &str, domain: Option<&str>, now: Timestamp) -> StoreResult<Account> {
+    store.write(|tx| {
+        let account = commands::add_account(&s.actor(), AccountId(tx.next_id("account_ids")?), name, domain, now)?;
+        tx.exec(
+            "INSERT INTO accounts (org_id, account_id, name, domain, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                s.org.id.0.into(),
+                account.id.0.into(),
+                account.name.as_str().into(),
+                account.domain.clone().into(),
+                map::ts(account.created_at),
+            ],
+        )?;
+        Ok(account)
+    })
+}
+
+fn ensure_exists(tx: &mut dyn Sql, org: OrgId, table: &str, key: &str, what: &'static str, id: Option<i64>) -> StoreResult<()> {
+    if let Some(id) = id {
+        let sql = format!("SELECT 1 FROM {table} WHERE org_id = $1 AND {key} = $2");
+        if tx.query_one(&sql, &[org.0.into(), id.into()])?.is_none() {
+            return Err(DomainError::not_found(what, id).into());
+        }
+    }
+    Ok(())
+}
+
+pub fn add_contact(store: &mut Store, s: &Session, input: commands::NewContact<'_>, now: Timestamp) -> StoreResult<Contact> {
+    store.write(|tx| {
+        ensure_exists(tx, s.org.id, "accounts", "account_id", "account", input.account.map(|a| a.0))?;
+        let c = commands::add_contact(&s.actor(), ContactId(tx.next_id("contact_ids")?), input, now)?;
+        tx.exec(
+            "INSERT INTO contacts (org_id, contact_id, account_id, name, email, phone, title, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[
+                s.org.id.0.into(),
+                c.id.0.into(),
+                c.account.map(|a| a.0).into(),
+                c.name.as_str().into(),
+                c.email.as_ref().map(|e| e.as_str()).into(),
+                c.phone.clone().into(),
+                c.title.clone().into(),
+                map::ts(c.created_at),
+            ],
+        )?;
+        Ok(c)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Deals: writes
+
+/// A new deal as the caller names it.
+#[derive(Debug)]
+pub struct CreateDeal<'a> {
+    /// The owner's e-mail; by default the acting user.
+    pub owner: Option<&'a str>,
+    pub account: Option<AccountId>,
+    pub contact: Option<ContactId>,
+    pub title: &'a str,
+    pub value: Money,
+    pub expected_close: Option<jiff::civil::Date>,
+    pub first_step: commands::FollowUp,
+}
+
+pub fn create_deal(store: &mut Store, s: &Session, input: CreateDeal<'_>, now: Now) -> StoreResult<DealRow> {
+    let id = store.write(|tx| {
+        let owner = match input.owner {
+            Some(e) => user_by_email(tx, s.org.id, "owner", e)?,
+            None => s.user.clone(),
+        };
+        ensure_exists(tx, s.org.id, "accounts", "account_id", "account", input.account.map(|a| a.0))?;
+        ensure_exists(tx, s.org.id, "contacts", "contact_id", "contact", input.contact.map(|c| c.0))?;
+        let id = DealId(tx.next_id("deal_ids")?);
+        let deal = commands::create_deal(
+            &s.actor(),
+            s.rules(),
+            id,
+            commands::NewDeal {
+                owner: owner.as_owner(),
+                account: input.account,
+                contact: input.contact,
+                title: input.title,
+                value: input.value,
+                expected_close: input.expected_close,
+                first_step: input.first_step,
+            },
+            now,
+        )?;
+        insert_deal(tx, s.org.id, &deal)?;
+        Ok(id)
+    })?;
+    show_row(store, s, id)
+}
+
+pub(crate) fn insert_deal(tx: &mut dyn Sql, org: OrgId, deal: &Deal) -> StoreResult<()> {
+    tx.exec(&map::insert_sql("deals", map::DEAL_COLUMNS), &map::deal_values(org, deal))?;
+    if let Some(n) = deal.next_step() {
+        tx.exec(&map::insert_sql("next_steps", map::NEXT_STEP_COLUMNS), &map::next_step_values(org, deal.id, n))?;
+    }
+    if let Some(need) = &deal.need {
+        tx.exec(&map::insert_sql("compelling_needs", map::NEED_COLUMNS), &map::need_values(org, deal.id, need))?;
+    }
+    Ok(())
+}
+
+static UPDATE_DEAL: LazyLock<String> = LazyLock::new(|| {
+    // Columns 1 and 2 (org_id, deal_id) are the key; the read version is bound last.
+    let sets: Vec<String> = map::DEAL_COLUMNS[2..]
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 3))
+        .collect();
+    format!(
+        "UPDATE deals SET {} WHERE org_id = $1 AND deal_id = $2 AND version = ${}",
+        sets.join(", "),
+        map::DEAL_COLUMNS.len() + 1
+    )
+});
+static UPSERT_NEXT_STEP: LazyLock<String> = LazyLock::new(|| map::upsert_sql("next_steps", map::NEXT_STEP_COLUMNS, 2));
+static UPSERT_NEED: LazyLock<String> = LazyLock::new(|| map::upsert_sql("compelling_needs", map::NEED_COLUMNS, 2));
+static INSERT_INTERACTION: LazyLock<String> = LazyLock::new(|| map::insert_sql("interactions", map::INTERACTION_COLUMNS));
+static INSERT_DECISION: LazyLock<String> = LazyLock::new(|| map::insert_sql("decisions", map::DECISION_COLUMNS));
+
+fn load_deal(tx: &mut dyn Sql, org: OrgId, id: DealId) -> StoreResult<DealRow> {
+    let sql = format!("{} WHERE d.org_id = $1 AND d.deal_id = $2", map::DEAL_SELECT);
+    let row = tx.query_one(&sql, &[org.0.into(), id.0.into()])?.ok_or_else(|| DomainError::not_found("deal", id))?;
+    map::deal(&row)
+}
+
+/// Writes what a core command decided about a deal: the row (if its version is still
+/// the one read), its next step and need, and the entries it appends. The caller's
+/// transaction makes it all or nothing.
+fn apply(tx: &mut dyn Sql, org: OrgId, before: &Deal, change: &DealChange) -> StoreResult<()> {
+    let deal = &change.deal;
+    for contact in [change.interaction.as_ref().and_then(|i| i.contact), change.decision.as_ref().and_then(|d| d.contact)] {
+        ensure_exists(tx, org, "contacts", "contact_id", "contact", contact.map(|c| c.0))?;
+    }
+    let mut values = map::deal_values(org, deal);
+    values.push(change.read_version.into());
+    if tx.exec(&UPDATE_DEAL, &values)? == 0 {
+        let actual = tx
+            .query_one("SELECT version FROM deals WHERE org_id = $1 AND deal_id = $2", &[org.0.into(), deal.id.0.into()])?
+            .ok_or_else(|| DomainError::not_found("deal", deal.id))?
+            .int(0)?;
+        return Err(DomainError::Conflict {
+            deal: deal.id.0,
+            expected: change.read_version,
+            actual,
+        }
+        .into());
+    }
+    match (deal.next_step(), before.next_step()) {
+        (Some(now), Some(was)) if now == was => {}
+        (Some(now), _) => {
+            tx.exec(&UPSERT_NEXT_STEP, &map::next_step_values(org, deal.id, now))?;
+        }
+        (None, Some(_)) => {
+            tx.exec("DELETE FROM next_steps WHERE org_id = $1 AND deal_id = $2", &[org.0.into(), deal.id.0.into()])?;
+        }
+        (None, None) => {}
+    }
+    if let Some(need) = deal.need.as_ref().filter(|n| Some(*n) != before.need.as_ref()) {
+        tx.exec(&UPSERT_NEED, &map::need_values(org, deal.id, need))?;
+    }
+    if let Some(i) = &change.interaction {
+        tx.exec(&INSERT_INTERACTION, &map::interaction_values(org, deal.id, i))?;
+    }
+    if let Some(d) = &change.decision {
+        tx.exec(&INSERT_DECISION, &map::decision_values(org, deal.id, d))?;
+    }
+    Ok(())
+}
+
+/// Loads a deal, lets `command` decide the change, and writes it, in one transaction.
+fn change_deal(
+    store: &mut Store,
+    s: &Session,
+    id: DealId,
+    command: impl FnOnce(&Deal) -> momentum_core::Result<DealChange>,
+) -> StoreResult<DealChange> {
+    store.write(|tx| {
+        let before = load_deal(tx, s.org.id, id)?.deal;
+        let change = command(&before)?;
+        apply(tx, s.org.id, &before, &change)?;
+        Ok(change)
+    })
+}
+
+pub fn log_interaction(store: &mut Store, s: &Session, id: DealId, input: commands::LogInteraction, now: Now) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| commands::log_interaction(&s.actor(), s.rules(), d, input, now))
+}
+
+pub fn record_decision(store: &mut Store, s: &Session, id: DealId, input: commands::RecordDecision, now: Now) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| commands::record_decision(&s.actor(), s.rules(), d, input, now))
+}
+
+pub fn set_need(store: &mut Store, s: &Session, id: DealId, input: commands::NeedInput<'_>, now: Now) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| commands::set_need(&s.actor(), d, input, now))
+}
+
+pub fn disqualify(store: &mut Store, s: &Session, id: DealId, reason: &str, expected_version: Option<i64>, now: Now) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| commands::disqualify(&s.actor(), d, reason, expected_version, now))
+}
+
+pub fn close(store: &mut Store, s: &Session, id: DealId, closing: commands::Closing, expected_version: Option<i64>, now: Now) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| commands::close(&s.actor(), s.rules(), d, closing, expected_version, now))
+}
+
+pub fn reschedule(store: &mut Store, s: &Session, id: DealId, step: commands::NextStepInput, now: Now) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| commands::reschedule(&s.actor(), s.rules(), d, step, now))
+}
+
+pub fn reassign(store: &mut Store, s: &Session, id: DealId, new_owner_email: &str, expected_version: Option<i64>) -> StoreResult<DealChange> {
+    store.write(|tx| {
+        let owner = user_by_email(tx, s.org.id, "owner", new_owner_email)?;
+        let before = load_deal(tx, s.org.id, id)?.deal;
+        let change = commands::reassign(&s.actor(), &before, owner.as_owner(), expected_version)?;
+        apply(tx, s.org.id, &before, &change)?;
+        Ok(change)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Deals: reads
+
+/// Which deals to list.
+#[derive(Debug, Default, Clone)]
+pub struct DealFilter<'a> {
+    pub owner: Option<&'a str>,
+    pub status: Option<DealStatus>,
+    /// Only deals whose next step is due before this instant.
+    pub due_before: Option<Timestamp>,
+    /// Keyset pagination: deals with an id above this one.
+    pub after: Option<DealId>,
+    pub limit: u32,
+}
+
+/// A query's WHERE clause and parameters, built up condition by condition.
+struct Where {
+    sql: String,
+    params: Vec<Val>,
+}
+
+impl Where {
+    fn new(org: OrgId) -> Where {
+        Where {
+            sql: " WHERE d.org_id = $1".to_owned(),
+            params: vec![org.0.into()],
+        }
+    }
+
+    /// Adds `condition`, in which `?` stands for `value`'s placeholder.
+    fn and(&mut self, condition: &str, value: impl Into<Val>) {
+        self.params.push(value.into());
+        let placeholder = format!("${}", self.params.len());
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&condition.replace('?', &placeholder));
+    }
+
+    fn visible_to(&mut self, actor: &Actor) {
+        match actor.visibility() {
+            Visibility::Org => {}
+            Visibility::Team { manager } => self.and("(d.owner_id = ? OR u.manager_id = ?)", manager.0),
+            Visibility::Own { user } => self.and("d.owner_id = ?", user.0),
+        }
+    }
+}
+
+pub fn list_deals(store: &mut Store, s: &Session, filter: &DealFilter<'_>) -> StoreResult<Vec<DealRow>> {
+    store.read(|tx| {
+        let mut w = Where::new(s.org.id);
+        w.visible_to(&s.actor());
+        if let Some(e) = filter.owner {
+            let owner = user_by_email(tx, s.org.id, "owner", e)?;
+            w.and("d.owner_id = ?", owner.id.0);
+        }
+        if let Some(status) = filter.status {
+            w.and("d.status = ?", status.as_str());
+        }
+        if let Some(due) = filter.due_before {
+            w.and("n.due_at < ?", due.as_second());
+        }
+        if let Some(after) = filter.after {
+            w.and("d.deal_id > ?", after.0);
+        }
+        let sql = format!("{}{} ORDER BY d.deal_id LIMIT {}", map::DEAL_SELECT, w.sql, filter.limit.clamp(1, 10_000));
+        tx.query(&sql, &w.params)?.iter().map(map::deal).collect()
+    })
+}
+
+fn show_row(store: &mut Store, s: &Session, id: DealId) -> StoreResult<DealRow> {
+    let row = store.read(|tx| load_deal(tx, s.org.id, id))?;
+    if !s.actor().may_act_for(&row.deal.owner) {
+        return Err(DomainError::Forbidden(format!("deal {id} belongs to {}: it is not yours to see", row.owner_name)).into());
+    }
+    Ok(row)
+}
+
+/// A deal with everything the deal page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct DealView {
+    #[serde(flatten)]
+    pub summary: DealSummary,
+    pub need: Option<CompellingNeed>,
+    pub decisions: Vec<Decision>,
+    pub interactions: Vec<Interaction>,
+    /// Names of the contacts mentioned above, by id.
+    pub contacts: BTreeMap<i64, String>,
+    /// The next logical buyer decision to prepare for.
+    pub prepare_for: Option<StepRef>,
+}
+
+/// A ladder step with its name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRef {
+    pub step: u8,
+    pub name: String,
+}
+
+impl StepRef {
+    pub fn new(ladder: &Ladder, step: Step) -> StepRef {
+        StepRef {
+            step: step.0,
+            name: ladder.name(step).to_owned(),
+        }
+    }
+}
+
+/// A deal as listed: what a seller scans in a row. Stable JSON for scripts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DealSummary {
+    pub id: i64,
+    pub title: String,
+    pub owner: String,
+    pub owner_email: String,
+    pub account: Option<String>,
+    pub value: Option<Money>,
+    pub currency: Currency,
+    pub status: DealStatus,
+    pub stage: StepRef,
+    pub expected_close: Option<jiff::civil::Date>,
+    pub next_step: Option<NextStepView>,
+    pub has_need: bool,
+    pub closed_at: Option<Timestamp>,
+    pub close_reason: Option<String>,
+    pub lost_category: Option<LostCategory>,
+    pub created_at: Timestamp,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NextStepView {
+    pub due: Timestamp,
+    pub kind: InteractionKind,
+    pub aims_at: StepRef,
+    pub buyer_committed: bool,
+}
+
+impl DealSummary {
+    pub fn new(row: &DealRow, ladder: &Ladder) -> DealSummary {
+        let d = &row.deal;
+        let (close_reason, lost_category) = match &d.state {
+            DealState::Lost { category, buyer_words, .. } => (Some(buyer_words.clone()), Some(*category)),
+            DealState::Disqualified { reason, .. } => (Some(reason.clone()), None),
+            _ => (None, None),
+        };
+        DealSummary {
+            id: d.id.0,
+            title: d.title.clone(),
+            owner: row.owner_name.clone(),
+            owner_email: row.owner_email.clone(),
+            account: row.account_name.clone(),
+            value: d.value(),
+            currency: d.currency,
+            status: d.status(),
+            stage: StepRef::new(ladder, d.stage),
+            expected_close: d.expected_close,
+            next_step: d.next_step().map(|n| NextStepView {
+                due: n.due,
+                kind: n.kind,
+                aims_at: StepRef::new(ladder, n.aims_at),
+                buyer_committed: n.buyer_committed,
+            }),
+            has_need: d.need.is_some(),
+            closed_at: d.state.closed_at(),
+            close_reason,
+            lost_category,
+            created_at: d.created_at,
+            version: d.version,
+        }
+    }
+}
+
+pub fn show_deal(store: &mut Store, s: &Session, id: DealId) -> StoreResult<DealView> {
+    let row = show_row(store, s, id)?;
+    store.read(|tx| {
+        let key = [s.org.id.0.into(), id.0.into()];
+        let decisions = tx
+            .query(&format!("SELECT {} FROM decisions WHERE org_id = $1 AND deal_id = $2 ORDER BY seq", map::DECISION_COLUMNS.join(", ")), &key)?
+            .iter()
+            .map(map::decision)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let interactions = tx
+            .query(
+                &format!("SELECT {} FROM interactions WHERE org_id = $1 AND deal_id = $2 ORDER BY seq", map::INTERACTION_COLUMNS.join(", ")),
+                &key,
+            )?
+            .iter()
+            .map(map::interaction)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let mut contacts = BTreeMap::new();
+        let mentioned = decisions
+            .iter()
+            .filter_map(|d| d.contact)
+            .chain(interactions.iter().filter_map(|i| i.contact))
+            .chain(row.deal.contact);
+        for c in mentioned {
+            if let std::collections::btree_map::Entry::Vacant(slot) = contacts.entry(c.0) {
+                let name = tx.query_one("SELECT name FROM contacts WHERE org_id = $1 AND contact_id = $2", &[s.org.id.0.into(), c.0.into()])?;
+                slot.insert(name.map_or(Ok(String::new()), |r| r.text(0).map(str::to_owned))?);
+            }
+        }
+        let ladder = &s.org.ladder;
+        let d = &row.deal;
+        Ok(DealView {
+            summary: DealSummary::new(&row, ladder),
+            need: d.need.clone(),
+            decisions,
+            interactions,
+            contacts,
+            prepare_for: (d.status() == DealStatus::Open && d.stage < ladder.top()).then(|| StepRef::new(ladder, ladder.next_after(d.stage))),
+        })
+    })
+}
+
+/// The acting user's overdue and due next steps (due before the end of their day),
+/// ranked by what is at stake.
+pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRow>> {
+    let tz = jiff::tz::TimeZone::get(&s.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let end_of_day = now
+        .today
+        .tomorrow()
+        .and_then(|d| d.to_zoned_datetime(tz))
+        .map(|z| z.timestamp())
+        .map_err(|e| corrupt(format!("end of {}: {e}", now.today)))?;
+    let rows = store.read(|tx| {
+        let sql = format!(
+            "{} WHERE d.org_id = $1 AND d.owner_id = $2 AND d.status = 'open' AND n.due_at < $3",
+            map::DEAL_SELECT
+        );
+        tx.query(&sql, &[s.org.id.0.into(), s.user.id.0.into(), end_of_day.as_second().into()])?
+            .iter()
+            .map(map::deal)
+            .collect::<StoreResult<Vec<_>>>()
+    })?;
+    let mut items: Vec<commands::TodayItem> = rows
+        .iter()
+        .filter_map(|r| {
+            r.deal.next_step().map(|n| commands::TodayItem {
+                deal: r.deal.id,
+                title: r.deal.title.clone(),
+                value_minor: r.deal.value_minor,
+                currency: r.deal.currency,
+                stage: r.deal.stage,
+                next_step: n.clone(),
+            })
+        })
+        .collect();
+    commands::rank_today(&mut items);
+    let mut by_id: BTreeMap<DealId, DealRow> = rows.into_iter().map(|r| (r.deal.id, r)).collect();
+    Ok(items.iter().filter_map(|i| by_id.remove(&i.deal)).collect())
+}
+
+// ---------------------------------------------------------------------------------------
+// Goals and check-ins
+
+pub fn set_goal(store: &mut Store, s: &Session, seller_email: &str, month: Month, amount: Money, now: Timestamp) -> StoreResult<Goal> {
+    store.write(|tx| {
+        let seller = user_by_email(tx, s.org.id, "seller", seller_email)?;
+        let goal = commands::set_goal(&s.actor(), &seller.as_owner(), month, amount, now)?;
+        tx.exec(&GOAL_UPSERT, &goal_values(s.org.id, &goal))?;
+        Ok(goal)
+    })
+}
+
+pub(crate) const GOAL_COLUMNS: &[&str] = &["org_id", "user_id", "month", "amount_minor", "currency", "set_by", "set_at"];
+static GOAL_UPSERT: LazyLock<String> = LazyLock::new(|| map::upsert_sql("goals", GOAL_COLUMNS, 3));
+
+pub(crate) fn goal_values(org: OrgId, g: &Goal) -> Vec<Val> {
+    vec![
+        org.0.into(),
+        g.user.0.into(),
+        g.month.to_string().into(),
+        g.amount.minor.into(),
+        g.amount.currency.code().into(),
+        g.set_by.0.into(),
+        map::ts(g.set_at),
+    ]
+}
+
+pub fn check_in(store: &mut Store, s: &Session, input: commands::CheckInInput<'_>, now: Now) -> StoreResult<CheckIn> {
+    store.write(|tx| {
+        let c = commands::check_in(&s.actor(), CheckInId(tx.next_id("check_in_ids")?), input, now)?;
+        tx.exec(&map::insert_sql("check_ins", CHECK_IN_COLUMNS), &check_in_values(s.org.id, &c))?;
+        Ok(c)
+    })
+}
+
+pub(crate) const CHECK_IN_COLUMNS: &[&str] = &["org_id", "check_in_id", "user_id", "checked_on", "commitment", "why", "obstacle", "recorded_at"];
+
+pub(crate) fn check_in_values(org: OrgId, c: &CheckIn) -> Vec<Val> {
+    vec![
+        org.0.into(),
+        c.id.0.into(),
+        c.user.0.into(),
+        map::date(c.on),
+        c.commitment.into(),
+        c.why.as_str().into(),
+        c.obstacle.clone().into(),
+        map::ts(c.recorded_at),
+    ]
+}
+
+/// Whether the database holds any org at all (the demo refuses to overwrite data).
+pub fn is_empty(store: &mut Store) -> StoreResult<bool> {
+    Ok(org_names(store)?.is_empty())
+}
