@@ -327,7 +327,7 @@ impl Actor {
         }
     }
 
-    pub(crate) fn ensure_may_act_for(&self, owner: &Owner, what: impl fmt::Display) -> Result<()> {
+    pub fn ensure_may_act_for(&self, owner: &Owner, what: impl fmt::Display) -> Result<()> {
         if self.may_act_for(owner) {
             return Ok(());
         }

@@ -120,6 +120,23 @@ impl Store {
         }
     }
 
+    /// Drops every Momentum table and rebuilds an empty schema (`demo --force`).
+    pub fn reset(&mut self) -> StoreResult<()> {
+        let drop = match self.backend() {
+            Backend::Sqlite => "DROP TABLE IF EXISTS check_ins; DROP TABLE IF EXISTS goals; DROP TABLE IF EXISTS interactions; \
+                DROP TABLE IF EXISTS decisions; DROP TABLE IF EXISTS compelling_needs; DROP TABLE IF EXISTS next_steps; \
+                DROP TABLE IF EXISTS deals; DROP TABLE IF EXISTS contacts; DROP TABLE IF EXISTS accounts; \
+                DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS ladder_steps; DROP TABLE IF EXISTS orgs; \
+                DROP TABLE IF EXISTS id_counters; DROP TABLE IF EXISTS schema_migrations;",
+            Backend::Postgres => "DROP TABLE IF EXISTS check_ins, goals, interactions, decisions, compelling_needs, next_steps, \
+                deals, contacts, accounts, users, ladder_steps, orgs, schema_migrations CASCADE; \
+                DROP SEQUENCE IF EXISTS org_ids, user_ids, account_ids, contact_ids, deal_ids, check_in_ids; \
+                DROP FUNCTION IF EXISTS momentum_append_only();",
+        };
+        self.batch(drop)?;
+        schema::migrate(self)
+    }
+
     /// Runs a batch of statements outside any transaction (migrations, maintenance).
     pub(crate) fn batch(&mut self, sql: &str) -> StoreResult<()> {
         match &mut self.db {

@@ -610,9 +610,7 @@ pub fn list_deals(store: &mut Store, s: &Session, filter: &DealFilter<'_>) -> St
 
 fn show_row(store: &mut Store, s: &Session, id: DealId) -> StoreResult<DealRow> {
     let row = store.read(|tx| load_deal(tx, s.org.id, id))?;
-    if !s.actor().may_act_for(&row.deal.owner) {
-        return Err(DomainError::Forbidden(format!("deal {id} belongs to {}: it is not yours to see", row.owner_name)).into());
-    }
+    s.actor().ensure_may_act_for(&row.deal.owner, format_args!("deal {id}"))?;
     Ok(row)
 }
 
@@ -753,16 +751,20 @@ pub fn show_deal(store: &mut Store, s: &Session, id: DealId) -> StoreResult<Deal
     })
 }
 
-/// The acting user's overdue and due next steps (due before the end of their day),
-/// ranked by what is at stake.
-pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRow>> {
-    let tz = jiff::tz::TimeZone::get(&s.org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-    let end_of_day = now
-        .today
+/// The first instant of tomorrow in the org's time zone: "due today" means due before it.
+pub fn end_of_today(org: &Org, now: Now) -> StoreResult<Timestamp> {
+    let tz = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    now.today
         .tomorrow()
         .and_then(|d| d.to_zoned_datetime(tz))
         .map(|z| z.timestamp())
-        .map_err(|e| corrupt(format!("end of {}: {e}", now.today)))?;
+        .map_err(|e| corrupt(format!("end of {}: {e}", now.today)))
+}
+
+/// The acting user's overdue and due next steps (due before the end of their day),
+/// ranked by what is at stake.
+pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRow>> {
+    let end_of_day = end_of_today(&s.org, now)?;
     let rows = store.read(|tx| {
         let sql = format!(
             "{} WHERE d.org_id = $1 AND d.owner_id = $2 AND d.status = 'open' AND n.due_at < $3",
