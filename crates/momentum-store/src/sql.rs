@@ -258,7 +258,7 @@ impl<C: GenericClient> Sql for PgConn<'_, C> {
 
     fn next_id(&mut self, kind: &str) -> StoreResult<i64> {
         let row = self
-            .query_one("SELECT nextval($1::regclass)", &[kind.into()])?
+            .query_one("SELECT nextval($1::text::regclass)", &[kind.into()])?
             .ok_or_else(|| StoreError::Corrupt(format!("no sequence {kind}")))?;
         row.int(0)
     }

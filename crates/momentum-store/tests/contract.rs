@@ -1,0 +1,505 @@
+//! The storage contract: one suite, written once, run against SQLite and PostgreSQL.
+//! Each test gets a fresh database; the clock is passed explicitly, so runs are exact.
+
+use jiff::{SignedDuration, Timestamp};
+use momentum_core::commands::{self, Ending, FollowUp, LogInteraction, NextStepInput};
+use momentum_core::model::*;
+use momentum_core::money::{Currency, Money};
+use momentum_core::vocab::*;
+use momentum_core::DomainError;
+use momentum_store::ops::{self, DealFilter, Session};
+use momentum_store::{Store, StoreError};
+use momentum_testkit::{both_backends, TestDb};
+
+fn t0() -> Timestamp {
+    "2026-06-01T10:00:00Z".parse().unwrap()
+}
+
+fn at(hours: i64) -> Now {
+    let at = t0() + SignedDuration::from_hours(hours);
+    Now {
+        at,
+        today: at.to_zoned_datetime(jiff::tz::TimeZone::UTC).date(),
+    }
+}
+
+/// An org with an admin, two managers, and sellers: sam (mia's team), sue (mia's team),
+/// bob (max's team); an account with one contact.
+struct World {
+    store: Store,
+    admin: Session,
+    mia: Session,
+    max: Session,
+    sam: Session,
+    bob: Session,
+    contact: ContactId,
+    account: AccountId,
+}
+
+fn world(db: &TestDb) -> World {
+    let mut store = Store::open(&db.location).unwrap();
+    let admin = ops::create_org(
+        &mut store,
+        commands::NewOrg {
+            name: "Acme",
+            currency: Currency::USD,
+            timezone: "UTC",
+        },
+        ops::FirstAdmin {
+            email: "ada@acme.test",
+            name: "Ada Admin",
+            password_hash: None,
+        },
+        t0(),
+    )
+    .unwrap();
+    for (email, name, role, manager) in [
+        ("mia@acme.test", "Mia Manager", Role::Manager, None),
+        ("max@acme.test", "Max Manager", Role::Manager, None),
+        ("sam@acme.test", "Sam Seller", Role::Seller, Some("mia@acme.test")),
+        ("sue@acme.test", "Sue Seller", Role::Seller, Some("mia@acme.test")),
+        ("bob@acme.test", "Bob Seller", Role::Seller, Some("max@acme.test")),
+    ] {
+        ops::add_user(&mut store, &admin, email, name, role, manager, None, t0()).unwrap();
+    }
+    let account = ops::add_account(&mut store, &admin, "Globex", Some("globex.test"), t0()).unwrap().id;
+    let contact = ops::add_contact(
+        &mut store,
+        &admin,
+        commands::NewContact {
+            account: Some(account),
+            name: "Hank Buyer",
+            email: Some("hank@globex.test"),
+            phone: None,
+            title: Some("COO"),
+        },
+        t0(),
+    )
+    .unwrap()
+    .id;
+    let mut s = |e: &str| ops::session(&mut store, None, Some(e)).unwrap();
+    let (mia, max, sam, bob) = (s("mia@acme.test"), s("max@acme.test"), s("sam@acme.test"), s("bob@acme.test"));
+    World {
+        store,
+        admin,
+        mia,
+        max,
+        sam,
+        bob,
+        contact,
+        account,
+    }
+}
+
+fn new_deal(w: &mut World, who: &Session, owner: Option<&str>, title: &str, dollars: i64, first_due_hours: i64) -> DealId {
+    ops::create_deal(
+        &mut w.store,
+        who,
+        ops::CreateDeal {
+            owner,
+            account: Some(w.account),
+            contact: Some(w.contact),
+            title,
+            value: Money::new(dollars * 100, Currency::USD),
+            expected_close: None,
+            first_step: FollowUp::At(NextStepInput {
+                due: at(first_due_hours).at,
+                kind: InteractionKind::Call,
+                aims_at: None,
+                buyer_committed: true,
+            }),
+        },
+        at(0),
+    )
+    .unwrap()
+    .deal
+    .id
+}
+
+fn advance(contact: ContactId, objective: u8, next_due_hours: i64) -> LogInteraction {
+    LogInteraction {
+        kind: InteractionKind::Meeting,
+        contact: Some(contact),
+        objective: Step(objective),
+        result: Outcome::Advanced,
+        reached: None,
+        ending: Some(Ending::Scheduled(FollowUp::At(NextStepInput {
+            due: at(next_due_hours).at,
+            kind: InteractionKind::Call,
+            aims_at: None,
+            buyer_committed: true,
+        }))),
+        notes: "went well".into(),
+        occurred_at: None,
+        expected_version: None,
+    }
+}
+
+fn domain(e: StoreError) -> DomainError {
+    match e {
+        StoreError::Domain(d) => d,
+        other => panic!("expected a domain error, got {other}"),
+    }
+}
+
+fn snapshot(w: &mut World, id: DealId) -> String {
+    serde_json::to_string(&ops::show_deal(&mut w.store, &w.admin, id).unwrap()).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+
+fn a_logged_interaction_moves_the_deal_and_is_kept(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
+    let input = advance(w.contact, 1, 48);
+    let change = ops::log_interaction(&mut w.store, &sam, id, input, at(1)).unwrap();
+    assert_eq!(change.deal.version, 2);
+
+    let view = ops::show_deal(&mut w.store, &sam, id).unwrap();
+    assert_eq!(view.summary.stage.step, 1);
+    assert_eq!(view.summary.stage.name, "agreed to meet");
+    assert_eq!(view.summary.version, 2);
+    assert_eq!(view.decisions.len(), 1);
+    assert_eq!(view.decisions[0].direction, Direction::Advance);
+    assert_eq!(view.decisions[0].contact, Some(w.contact));
+    assert_eq!(view.interactions.len(), 1);
+    assert_eq!(view.interactions[0].notes, "went well");
+    assert_eq!(view.interactions[0].commitment, Commitment::Scheduled);
+    let next = view.summary.next_step.unwrap();
+    assert_eq!(next.due, at(48).at);
+    assert_eq!(next.aims_at.step, 2);
+    assert_eq!(view.contacts.get(&w.contact.0).map(String::as_str), Some("Hank Buyer"));
+    assert_eq!(view.summary.value, Some(Money::new(2_500_000, Currency::USD)));
+}
+
+fn refused_commands_write_nothing(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let bob = w.bob.clone();
+    let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
+    let before = snapshot(&mut w, id);
+
+    let no_ending = LogInteraction { ending: None, ..advance(w.contact, 1, 48) };
+    assert_eq!(domain(ops::log_interaction(&mut w.store, &sam, id, no_ending, at(1)).unwrap_err()).field(), Some("next_step"));
+
+    let past = advance(w.contact, 1, -5);
+    assert_eq!(domain(ops::log_interaction(&mut w.store, &sam, id, past, at(1)).unwrap_err()).field(), Some("next_step.due"));
+
+    let closing = commands::Closing::Lost {
+        category: LostCategory::Price,
+        buyer_words: "  ".into(),
+    };
+    assert_eq!(domain(ops::close(&mut w.store, &sam, id, closing, None, at(1)).unwrap_err()).field(), Some("buyer_words"));
+
+    let not_his = advance(w.contact, 1, 48);
+    assert!(matches!(domain(ops::log_interaction(&mut w.store, &bob, id, not_his, at(1)).unwrap_err()), DomainError::Forbidden(_)));
+
+    let no_contact = commands::RecordDecision {
+        contact: None,
+        to: Step(2),
+        decided_at: None,
+        note: None,
+        expected_version: None,
+    };
+    assert_eq!(domain(ops::record_decision(&mut w.store, &sam, id, no_contact, at(1)).unwrap_err()).field(), Some("contact"));
+
+    assert_eq!(snapshot(&mut w, id), before, "a refused command changed the deal");
+}
+
+fn a_stale_version_is_a_conflict(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let mia = w.mia.clone();
+    let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
+    // Sam's manager logs first; Sam then writes based on the version he saw (1).
+    ops::log_interaction(&mut w.store, &mia, id, advance(w.contact, 1, 48), at(1)).unwrap();
+    let stale = LogInteraction {
+        expected_version: Some(1),
+        ..advance(w.contact, 2, 72)
+    };
+    let err = domain(ops::log_interaction(&mut w.store, &sam, id, stale, at(2)).unwrap_err());
+    assert_eq!(err, DomainError::Conflict { deal: id.0, expected: 1, actual: 2 });
+    assert_eq!(ops::show_deal(&mut w.store, &sam, id).unwrap().interactions.len(), 1);
+}
+
+fn concurrent_writers_never_lose_an_update(db: &TestDb) {
+    // Two connections (two app servers) read the same version; the second write loses.
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
+    let mut other = Store::open(&db.location).unwrap();
+    let seen = ops::show_deal(&mut other, &sam, id).unwrap().summary.version;
+    ops::log_interaction(&mut w.store, &sam, id, advance(w.contact, 1, 48), at(1)).unwrap();
+    let late = LogInteraction {
+        expected_version: Some(seen),
+        ..advance(w.contact, 1, 48)
+    };
+    assert!(matches!(
+        domain(ops::log_interaction(&mut other, &sam, id, late, at(1)).unwrap_err()),
+        DomainError::Conflict { .. }
+    ));
+}
+
+fn a_failed_write_rolls_back_the_whole_command(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
+    // Occupy the interaction slot the command will write, so its insert fails after the
+    // deal row was already updated in the same transaction.
+    w.store
+        .write(|tx| {
+            tx.exec(
+                "INSERT INTO interactions (org_id, deal_id, seq, user_id, contact_id, kind, objective, result, commitment, notes, occurred_at, recorded_at) \
+                 VALUES ($1, $2, 1, $3, NULL, 'call', 1, 'stayed', 'none', 'planted', 0, 0)",
+                &[w.sam.org.id.0.into(), id.0.into(), w.sam.user.id.0.into()],
+            )
+        })
+        .unwrap();
+    let before = snapshot(&mut w, id);
+    let err = ops::log_interaction(&mut w.store, &sam, id, advance(w.contact, 1, 48), at(1)).unwrap_err();
+    assert!(matches!(err, StoreError::Database(_)), "{err}");
+    assert_eq!(snapshot(&mut w, id), before, "the deal row, decision or next step survived a failed command");
+}
+
+fn the_ledger_and_log_are_append_only_in_the_database(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
+    ops::log_interaction(&mut w.store, &sam, id, advance(w.contact, 1, 48), at(1)).unwrap();
+    for sql in [
+        "UPDATE decisions SET to_stage = 5",
+        "DELETE FROM decisions",
+        "UPDATE interactions SET notes = 'rewritten'",
+        "DELETE FROM interactions",
+    ] {
+        let r = w.store.write(|tx| tx.exec(sql, &[]));
+        let msg = r.expect_err(sql).to_string();
+        assert!(msg.contains("append-only"), "{sql}: {msg}");
+    }
+    let view = ops::show_deal(&mut w.store, &sam, id).unwrap();
+    assert_eq!((view.decisions[0].to, view.interactions[0].notes.as_str()), (Step(1), "went well"));
+}
+
+fn each_role_sees_exactly_its_deals(db: &TestDb) {
+    let mut w = world(db);
+    let (sam, bob, admin) = (w.sam.clone(), w.bob.clone(), w.admin.clone());
+    let sams = new_deal(&mut w, &sam, None, "Sam's", 1_000, 24);
+    let sues = new_deal(&mut w, &admin, Some("sue@acme.test"), "Sue's", 2_000, 24);
+    let bobs = new_deal(&mut w, &bob, None, "Bob's", 3_000, 24);
+    let mut ids = |s: &Session| {
+        let f = DealFilter { limit: 100, ..Default::default() };
+        ops::list_deals(&mut w.store, s, &f).unwrap().iter().map(|r| r.deal.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&w.sam.clone()), vec![sams]);
+    assert_eq!(ids(&w.mia.clone()), vec![sams, sues]);
+    assert_eq!(ids(&w.max.clone()), vec![bobs]);
+    assert_eq!(ids(&w.admin.clone()), vec![sams, sues, bobs]);
+    assert!(matches!(domain(ops::show_deal(&mut w.store, &bob, sams).unwrap_err()), DomainError::Forbidden(_)));
+    // A seller cannot create a deal for someone else; a manager can for their team only.
+    let err = ops::create_deal(
+        &mut w.store,
+        &sam,
+        ops::CreateDeal {
+            owner: Some("bob@acme.test"),
+            account: None,
+            contact: None,
+            title: "x",
+            value: Money::new(1, Currency::USD),
+            expected_close: None,
+            first_step: FollowUp::Cadence,
+        },
+        at(0),
+    )
+    .unwrap_err();
+    assert!(matches!(domain(err), DomainError::Forbidden(_)));
+}
+
+fn no_row_is_visible_across_orgs(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let id = new_deal(&mut w, &sam, None, "Acme's secret", 9_000, 24);
+    let other = ops::create_org(
+        &mut w.store,
+        commands::NewOrg {
+            name: "Initech",
+            currency: Currency::EUR,
+            timezone: "Europe/Berlin",
+        },
+        ops::FirstAdmin {
+            email: "ada@acme.test",
+            name: "Same e-mail, other org",
+            password_hash: None,
+        },
+        t0(),
+    )
+    .unwrap();
+    let all = DealFilter { limit: 100, ..Default::default() };
+    assert!(ops::list_deals(&mut w.store, &other, &all).unwrap().is_empty());
+    assert!(matches!(domain(ops::show_deal(&mut w.store, &other, id).unwrap_err()), DomainError::NotFound { .. }));
+    let err = ops::log_interaction(&mut w.store, &other, id, advance(w.contact, 1, 48), at(1)).unwrap_err();
+    assert!(matches!(domain(err), DomainError::NotFound { .. }));
+    // With two orgs, a session must name its org.
+    assert_eq!(domain(ops::session(&mut w.store, None, None).unwrap_err()).field(), Some("org"));
+    let acme = ops::session(&mut w.store, Some("Acme"), Some("ada@acme.test")).unwrap();
+    assert_eq!(acme.user.name, "Ada Admin");
+}
+
+fn today_lists_due_steps_by_what_is_at_stake(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let small = new_deal(&mut w, &sam, None, "Small, overdue", 1_000, 2);
+    let big = new_deal(&mut w, &sam, None, "Big, due today", 90_000, 6);
+    let _later = new_deal(&mut w, &sam, None, "Next week", 500_000, 24 * 7);
+    let rows = ops::today(&mut w.store, &sam, at(4)).unwrap();
+    let ids: Vec<DealId> = rows.iter().map(|r| r.deal.id).collect();
+    assert_eq!(ids, vec![big, small]);
+}
+
+fn closing_and_disqualifying_clear_the_next_step(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let won = new_deal(&mut w, &sam, None, "Won", 1_000, 24);
+    let lost = new_deal(&mut w, &sam, None, "Lost", 1_000, 24);
+    let dq = new_deal(&mut w, &sam, None, "No need", 1_000, 24);
+    let sold = LogInteraction {
+        ending: Some(Ending::Sold),
+        ..advance(w.contact, 7, 0)
+    };
+    ops::log_interaction(&mut w.store, &sam, won, sold, at(1)).unwrap();
+    let no = LogInteraction {
+        result: Outcome::Stayed,
+        ending: Some(Ending::DefinitiveNo {
+            category: LostCategory::Competitor,
+            buyer_words: "We signed with Initech, because they were already in".into(),
+        }),
+        ..advance(w.contact, 1, 0)
+    };
+    ops::log_interaction(&mut w.store, &sam, lost, no, at(1)).unwrap();
+    ops::disqualify(&mut w.store, &sam, dq, "no budget owner, no date", None, at(1)).unwrap();
+    let open = DealFilter {
+        status: Some(DealStatus::Open),
+        limit: 100,
+        ..Default::default()
+    };
+    assert!(ops::list_deals(&mut w.store, &sam, &open).unwrap().is_empty());
+    let v = ops::show_deal(&mut w.store, &sam, won).unwrap();
+    assert_eq!((v.summary.status, v.summary.stage.step, v.summary.next_step.is_none()), (DealStatus::Won, 7, true));
+    let v = ops::show_deal(&mut w.store, &sam, lost).unwrap();
+    assert_eq!(v.summary.lost_category, Some(LostCategory::Competitor));
+    assert!(v.summary.close_reason.unwrap().contains("Initech"));
+    let rows: i64 = w
+        .store
+        .read(|tx| tx.query_one("SELECT COUNT(*) FROM next_steps", &[]).map(|r| r.unwrap().int(0).unwrap()))
+        .unwrap();
+    assert_eq!(rows, 0, "closed deals keep no next step");
+}
+
+fn need_goal_and_check_in_are_kept(db: &TestDb) {
+    let mut w = world(db);
+    let (sam, mia, bob) = (w.sam.clone(), w.mia.clone(), w.bob.clone());
+    let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
+    let need = commands::NeedInput {
+        kind: NeedKind::Threat,
+        buyer_words: "The auditor fails us in March",
+        consequence: "Fines",
+        matters_by: "2026-09-30".parse().unwrap(),
+        cost_per_month: Money::new(1_200_000, Currency::USD),
+        expected_version: None,
+    };
+    ops::set_need(&mut w.store, &sam, id, need, at(1)).unwrap();
+    let v = ops::show_deal(&mut w.store, &sam, id).unwrap();
+    assert_eq!(v.need.unwrap().cost_per_month.minor, 1_200_000);
+
+    let month = Month::parse("month", "2026-06").unwrap();
+    let goal = Money::new(5_000_000, Currency::USD);
+    ops::set_goal(&mut w.store, &mia, "sam@acme.test", month, goal, t0()).unwrap();
+    ops::set_goal(&mut w.store, &mia, "sam@acme.test", month, Money::new(6_000_000, Currency::USD), t0()).unwrap();
+    let err = ops::set_goal(&mut w.store, &mia, "bob@acme.test", month, goal, t0()).unwrap_err();
+    assert!(matches!(domain(err), DomainError::Forbidden(_)));
+    let goals: Vec<i64> = w
+        .store
+        .read(|tx| Ok(tx.query("SELECT amount_minor FROM goals", &[])?.iter().map(|r| r.int(0).unwrap()).collect()))
+        .unwrap();
+    assert_eq!(goals, vec![6_000_000], "setting a goal again replaces it");
+
+    let bad = commands::CheckInInput {
+        commitment: 11,
+        why: "x",
+        obstacle: None,
+    };
+    assert_eq!(domain(ops::check_in(&mut w.store, &bob, bad, at(0)).unwrap_err()).field(), Some("commitment"));
+    let ok = commands::CheckInInput {
+        commitment: 8,
+        why: "My family's summer",
+        obstacle: Some("Too few first meetings"),
+    };
+    assert_eq!(ops::check_in(&mut w.store, &bob, ok, at(0)).unwrap().commitment, 8);
+}
+
+fn user_rules_hold(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let admin = w.admin.clone();
+    let err = ops::add_user(&mut w.store, &sam, "new@acme.test", "New", Role::Seller, None, None, t0()).unwrap_err();
+    assert!(matches!(domain(err), DomainError::Forbidden(_)));
+    let err = ops::add_user(&mut w.store, &admin, "SAM@acme.test", "Dup", Role::Seller, None, None, t0()).unwrap_err();
+    assert_eq!(domain(err).field(), Some("email"));
+    let err = ops::add_user(&mut w.store, &admin, "x@acme.test", "X", Role::Seller, Some("sam@acme.test"), None, t0()).unwrap_err();
+    assert_eq!(domain(err).field(), Some("manager"));
+    assert_eq!(ops::users(&mut w.store, &admin).unwrap().len(), 6);
+}
+
+fn ladder_and_cadence_are_configurable(db: &TestDb) {
+    let mut w = world(db);
+    let admin = w.admin.clone();
+    let sam = w.sam.clone();
+    let names: Vec<String> = ["met", "agreed need", "trialled", "signed"].map(String::from).to_vec();
+    ops::set_ladder(&mut w.store, &admin, names).unwrap();
+    ops::set_cadence(&mut w.store, &admin, 3, 9, 10).unwrap();
+    let s = ops::session(&mut w.store, None, Some("sam@acme.test")).unwrap();
+    assert_eq!(s.org.ladder.top(), Step(4));
+    assert_eq!(s.org.cadence, Cadence::new(3, 9, 10).unwrap());
+    assert!(matches!(
+        domain(ops::set_cadence(&mut w.store, &sam, 1, 1, 1).unwrap_err()),
+        DomainError::Forbidden(_)
+    ));
+    let id = new_deal(&mut w, &s, None, "On the new ladder", 100, 24);
+    let cadence_step = LogInteraction {
+        result: Outcome::Stayed,
+        ending: Some(Ending::Scheduled(FollowUp::Cadence)),
+        ..advance(w.contact, 1, 0)
+    };
+    let c = ops::log_interaction(&mut w.store, &s, id, cadence_step, at(1)).unwrap();
+    let next = c.deal.next_step().unwrap();
+    assert_eq!((next.due, next.buyer_committed), (at(1 + 3 * 24).at, false));
+}
+
+fn reassigning_moves_the_deal_to_the_new_owner(db: &TestDb) {
+    let mut w = world(db);
+    let (sam, mia, admin) = (w.sam.clone(), w.mia.clone(), w.admin.clone());
+    let id = new_deal(&mut w, &sam, None, "Handover", 1_000, 24);
+    let err = ops::reassign(&mut w.store, &mia, id, "bob@acme.test", None).unwrap_err();
+    assert!(matches!(domain(err), DomainError::Forbidden(_)), "a manager hands deals only within the team");
+    ops::reassign(&mut w.store, &mia, id, "sue@acme.test", None).unwrap();
+    ops::reassign(&mut w.store, &admin, id, "bob@acme.test", Some(2)).unwrap();
+    let v = ops::show_deal(&mut w.store, &admin, id).unwrap();
+    assert_eq!((v.summary.owner_email.as_str(), v.summary.version), ("bob@acme.test", 3));
+}
+
+both_backends!(
+    a_logged_interaction_moves_the_deal_and_is_kept,
+    refused_commands_write_nothing,
+    a_stale_version_is_a_conflict,
+    concurrent_writers_never_lose_an_update,
+    a_failed_write_rolls_back_the_whole_command,
+    the_ledger_and_log_are_append_only_in_the_database,
+    each_role_sees_exactly_its_deals,
+    no_row_is_visible_across_orgs,
+    today_lists_due_steps_by_what_is_at_stake,
+    closing_and_disqualifying_clear_the_next_step,
+    need_goal_and_check_in_are_kept,
+    user_rules_hold,
+    ladder_and_cadence_are_configurable,
+    reassigning_moves_the_deal_to_the_new_owner,
+);
