@@ -67,7 +67,11 @@ pub fn add_user(actor: Option<&Actor>, id: UserId, input: NewUser<'_>, now: Time
     match actor {
         Some(a) => a.ensure_admin("adding users")?,
         None if input.role != Role::Admin => {
-            return Err(DomainError::invalid("role", input.role, "an org's first user is its admin"));
+            return Err(DomainError::invalid(
+                "role",
+                input.role,
+                "an org's first user is its admin",
+            ));
         }
         None => {}
     }
@@ -76,10 +80,18 @@ pub fn add_user(actor: Option<&Actor>, id: UserId, input: NewUser<'_>, now: Time
     let manager = match input.manager {
         None => None,
         Some(_) if input.role != Role::Seller => {
-            return Err(DomainError::invalid("manager", input.role, "only a seller is on a manager's team"));
+            return Err(DomainError::invalid(
+                "manager",
+                input.role,
+                "only a seller is on a manager's team",
+            ));
         }
         Some(m) if m.role != Role::Manager => {
-            return Err(DomainError::invalid("manager", m.email.as_str(), "a team's manager has the manager role"));
+            return Err(DomainError::invalid(
+                "manager",
+                m.email.as_str(),
+                "a team's manager has the manager role",
+            ));
         }
         Some(m) => Some(m.id),
     };
@@ -102,7 +114,10 @@ pub fn set_ladder(actor: &Actor, names: Vec<String>, highest_stage_in_use: Step)
         return Err(DomainError::invalid(
             "ladder",
             ladder.top().0,
-            format!("deals stand on step {}; the ladder keeps at least that many steps", highest_stage_in_use.0),
+            format!(
+                "deals stand on step {}; the ladder keeps at least that many steps",
+                highest_stage_in_use.0
+            ),
         ));
     }
     Ok(ladder)
@@ -177,7 +192,10 @@ pub enum FollowUp {
 pub enum Ending {
     Sold,
     Scheduled(FollowUp),
-    DefinitiveNo { category: LostCategory, buyer_words: String },
+    DefinitiveNo {
+        category: LostCategory,
+        buyer_words: String,
+    },
 }
 
 #[derive(Debug)]
@@ -197,11 +215,19 @@ pub fn create_deal(actor: &Actor, rules: Rules<'_>, id: DealId, input: NewDeal<'
     ensure_active_owner(&input.owner)?;
     let title = check_text("title", input.title, TITLE_MAX, "a deal has a title")?;
     if input.value.minor < 0 {
-        return Err(DomainError::invalid("value", input.value, "a deal's value is not negative"));
+        return Err(DomainError::invalid(
+            "value",
+            input.value,
+            "a deal's value is not negative",
+        ));
     }
     if let Some(d) = input.expected_close {
         if d < now.today {
-            return Err(DomainError::invalid("expected_close", d, "the expected close date is today or later"));
+            return Err(DomainError::invalid(
+                "expected_close",
+                d,
+                "the expected close date is today or later",
+            ));
         }
     }
     let mut deal = Deal {
@@ -252,9 +278,15 @@ pub struct LogInteraction {
     pub expected_version: Option<i64>,
 }
 
-pub fn log_interaction(actor: &Actor, rules: Rules<'_>, deal: &Deal, input: LogInteraction, now: Now) -> Result<DealChange> {
+pub fn log_interaction(
+    actor: &Actor,
+    rules: Rules<'_>,
+    deal: &Deal,
+    input: LogInteraction,
+    now: Now,
+) -> Result<DealChange> {
     let mut next = begin_change(actor, deal, input.expected_version, "an interaction")?;
-    let occurred_at = check_occurred_at("occurred_at", input.occurred_at, now)?;
+    let occurred_at = check_occurred_at("occurred_at", input.occurred_at, deal, now)?;
     rules.ladder.check("objective", input.objective)?;
     check_len("notes", &input.notes, NOTES_MAX)?;
     let ending = input.ending.ok_or_else(|| {
@@ -276,13 +308,21 @@ pub fn log_interaction(actor: &Actor, rules: Rules<'_>, deal: &Deal, input: LogI
         }
         (Outcome::Stayed, _) => {
             if let Some(r) = input.reached {
-                return Err(DomainError::invalid("reached", r.0, "a deal that stayed reaches no new step"));
+                return Err(DomainError::invalid(
+                    "reached",
+                    r.0,
+                    "a deal that stayed reaches no new step",
+                ));
             }
             None
         }
         (Outcome::Advanced, Ending::Sold) => match input.reached {
             Some(r) if r != top => {
-                return Err(DomainError::invalid("reached", r.0, format!("a sale reaches the last step ({})", top.0)));
+                return Err(DomainError::invalid(
+                    "reached",
+                    r.0,
+                    format!("a sale reaches the last step ({})", top.0),
+                ));
             }
             _ => Some(top),
         },
@@ -297,11 +337,22 @@ pub fn log_interaction(actor: &Actor, rules: Rules<'_>, deal: &Deal, input: LogI
         (Outcome::Back, _) => Some(match input.reached {
             Some(r) => r,
             None if deal.stage.0 == 0 => {
-                return Err(DomainError::invalid("result", input.result, "the deal holds no buyer decision to go back from"));
+                return Err(DomainError::invalid(
+                    "result",
+                    input.result,
+                    "the deal holds no buyer decision to go back from",
+                ));
             }
             None => Step(deal.stage.0 - 1),
         }),
     };
+    if input.result == Outcome::Advanced && matches!(ending, Ending::DefinitiveNo { .. }) {
+        return Err(DomainError::invalid(
+            "result",
+            input.result,
+            "a definitive no is not a step forward: log it as stayed or back",
+        ));
+    }
     if input.result == Outcome::Advanced && target == Some(top) && !matches!(ending, Ending::Sold) {
         return Err(DomainError::invalid(
             "reached",
@@ -311,12 +362,17 @@ pub fn log_interaction(actor: &Actor, rules: Rules<'_>, deal: &Deal, input: LogI
     }
     if let (Outcome::Advanced, Ending::Sold) = (input.result, &ending) {
         if deal.stage == top {
-            return Err(DomainError::invalid("result", input.result, "the deal already holds the last step; log the sale as stayed"));
+            return Err(DomainError::invalid(
+                "result",
+                input.result,
+                "the deal already holds the last step; log the sale as stayed",
+            ));
         }
     }
     let decision = match target {
         Some(to) => Some(decide(
             rules,
+            "reached",
             &mut next,
             input.result,
             to,
@@ -393,9 +449,15 @@ pub struct RecordDecision {
     pub expected_version: Option<i64>,
 }
 
-pub fn record_decision(actor: &Actor, rules: Rules<'_>, deal: &Deal, input: RecordDecision, now: Now) -> Result<DealChange> {
+pub fn record_decision(
+    actor: &Actor,
+    rules: Rules<'_>,
+    deal: &Deal,
+    input: RecordDecision,
+    now: Now,
+) -> Result<DealChange> {
     let mut next = begin_change(actor, deal, input.expected_version, "a decision")?;
-    let at = check_occurred_at("decided_at", input.decided_at, now)?;
+    let at = check_occurred_at("decided_at", input.decided_at, deal, now)?;
     if input.to == rules.ladder.top() {
         return Err(DomainError::invalid(
             "to",
@@ -403,10 +465,33 @@ pub fn record_decision(actor: &Actor, rules: Rules<'_>, deal: &Deal, input: Reco
             "signing is a sale: log the interaction with commitment sold",
         ));
     }
-    let direction = if input.to > deal.stage { Outcome::Advanced } else { Outcome::Back };
+    let direction = if input.to > deal.stage {
+        Outcome::Advanced
+    } else {
+        Outcome::Back
+    };
     let note = optional_text("note", input.note.as_deref(), WORDS_MAX)?;
-    let decision = decide(rules, &mut next, direction, input.to, input.contact, at, actor, None, note)?;
+    let decision = decide(
+        rules,
+        "to",
+        &mut next,
+        direction,
+        input.to,
+        input.contact,
+        at,
+        actor,
+        None,
+        note,
+    )?;
     next.last_buyer_response_at = Some(max_ts(deal.last_buyer_response_at, at));
+    // The next step prepares for a decision the buyer has not made yet: if this one
+    // reached it, aim at the one after.
+    let stage = next.stage;
+    if let DealState::Open { next_step } = &mut next.state {
+        if next_step.aims_at <= stage {
+            next_step.aims_at = rules.ladder.next_after(stage);
+        }
+    }
     Ok(DealChange {
         read_version: deal.version,
         deal: next,
@@ -447,6 +532,16 @@ pub fn set_need(actor: &Actor, deal: &Deal, input: NeedInput<'_>, now: Now) -> R
             "the date the need matters by is today or later",
         ));
     }
+    if input.cost_per_month.currency != deal.currency {
+        return Err(DomainError::invalid(
+            "need.cost_per_month",
+            input.cost_per_month,
+            format!(
+                "the cost of inaction is counted in the deal's currency ({})",
+                deal.currency
+            ),
+        ));
+    }
     if input.cost_per_month.minor <= 0 {
         return Err(DomainError::invalid(
             "need.cost_per_month",
@@ -467,7 +562,13 @@ pub fn set_need(actor: &Actor, deal: &Deal, input: NeedInput<'_>, now: Now) -> R
 }
 
 /// Closes a deal in which the seller found no compelling need.
-pub fn disqualify(actor: &Actor, deal: &Deal, reason: &str, expected_version: Option<i64>, now: Now) -> Result<DealChange> {
+pub fn disqualify(
+    actor: &Actor,
+    deal: &Deal,
+    reason: &str,
+    expected_version: Option<i64>,
+    now: Now,
+) -> Result<DealChange> {
     let mut next = begin_change(actor, deal, expected_version, "disqualifying")?;
     let reason = check_text("reason", reason, WORDS_MAX, "say why the deal has no compelling need")?;
     next.state = DealState::Disqualified { at: now.at, reason };
@@ -480,17 +581,38 @@ pub enum Closing {
     /// The buyer signed; `contact` is who signed.
     Won { contact: Option<ContactId> },
     /// The buyer's definitive no.
-    Lost { category: LostCategory, buyer_words: String },
+    Lost {
+        category: LostCategory,
+        buyer_words: String,
+    },
 }
 
-pub fn close(actor: &Actor, rules: Rules<'_>, deal: &Deal, closing: Closing, expected_version: Option<i64>, now: Now) -> Result<DealChange> {
+pub fn close(
+    actor: &Actor,
+    rules: Rules<'_>,
+    deal: &Deal,
+    closing: Closing,
+    expected_version: Option<i64>,
+    now: Now,
+) -> Result<DealChange> {
     let mut next = begin_change(actor, deal, expected_version, "closing")?;
     let mut decision = None;
     match closing {
         Closing::Won { contact } => {
             if deal.stage < rules.ladder.top() {
                 let to = rules.ladder.top();
-                decision = Some(decide(rules, &mut next, Outcome::Advanced, to, contact, now.at, actor, None, None)?);
+                decision = Some(decide(
+                    rules,
+                    "contact",
+                    &mut next,
+                    Outcome::Advanced,
+                    to,
+                    contact,
+                    now.at,
+                    actor,
+                    None,
+                    None,
+                )?);
             }
             next.last_buyer_response_at = Some(now.at);
             next.state = DealState::Won { at: now.at };
@@ -518,8 +640,15 @@ pub fn reassign(actor: &Actor, deal: &Deal, new_owner: Owner, expected_version: 
 }
 
 /// Moves the deal's one next step (the buyer rescheduled, say).
-pub fn reschedule(actor: &Actor, rules: Rules<'_>, deal: &Deal, step: NextStepInput, now: Now) -> Result<DealChange> {
-    let mut next = begin_change(actor, deal, None, "rescheduling")?;
+pub fn reschedule(
+    actor: &Actor,
+    rules: Rules<'_>,
+    deal: &Deal,
+    step: NextStepInput,
+    expected_version: Option<i64>,
+    now: Now,
+) -> Result<DealChange> {
+    let mut next = begin_change(actor, deal, expected_version, "rescheduling")?;
     let step = plan_next_step(actor, rules, deal, FollowUp::At(step), now)?;
     next.state = DealState::Open { next_step: step };
     Ok(change_without_entries(deal, next))
@@ -552,7 +681,11 @@ pub struct CheckInInput<'a> {
 /// A seller rates their own commitment; nobody checks in for someone else.
 pub fn check_in(actor: &Actor, id: CheckInId, input: CheckInInput<'_>, now: Now) -> Result<CheckIn> {
     if !(1..=10).contains(&input.commitment) {
-        return Err(DomainError::invalid("commitment", input.commitment, "commitment is rated from 1 to 10"));
+        return Err(DomainError::invalid(
+            "commitment",
+            input.commitment,
+            "commitment is rated from 1 to 10",
+        ));
     }
     Ok(CheckIn {
         id,
@@ -628,7 +761,11 @@ fn change_without_entries(deal: &Deal, next: Deal) -> DealChange {
 
 fn ensure_active_owner(owner: &Owner) -> Result<()> {
     if !owner.active {
-        return Err(DomainError::invalid("owner", owner.id, "a deal's owner is an active user"));
+        return Err(DomainError::invalid(
+            "owner",
+            owner.id,
+            "a deal's owner is an active user",
+        ));
     }
     Ok(())
 }
@@ -637,6 +774,7 @@ fn ensure_active_owner(owner: &Owner) -> Result<()> {
 #[allow(clippy::too_many_arguments)]
 fn decide(
     rules: Rules<'_>,
+    field: &str,
     deal: &mut Deal,
     result: Outcome,
     to: Step,
@@ -651,10 +789,10 @@ fn decide(
     })?;
     let direction = match result {
         Outcome::Advanced => {
-            rules.ladder.check("reached", to)?;
+            rules.ladder.check(field, to)?;
             if to <= deal.stage {
                 return Err(DomainError::invalid(
-                    "reached",
+                    field,
                     to.0,
                     format!("advancing reaches a step above the deal's stage ({})", deal.stage.0),
                 ));
@@ -664,7 +802,7 @@ fn decide(
         Outcome::Back => {
             if to >= deal.stage {
                 return Err(DomainError::invalid(
-                    "reached",
+                    field,
                     to.0,
                     format!("going back reaches a step below the deal's stage ({})", deal.stage.0),
                 ));
@@ -712,12 +850,17 @@ fn plan_next_step(actor: &Actor, rules: Rules<'_>, deal: &Deal, follow_up: Follo
                     "a next step must be in the future",
                 ));
             }
-            let aims_at = rules.ladder.check("next_step.aims_at", input.aims_at.unwrap_or(default_aim))?;
+            let aims_at = rules
+                .ladder
+                .check("next_step.aims_at", input.aims_at.unwrap_or(default_aim))?;
             if aims_at <= deal.stage && deal.stage < rules.ladder.top() {
                 return Err(DomainError::invalid(
                     "next_step.aims_at",
                     aims_at.0,
-                    format!("a next step aims at a decision the buyer has not made yet (above step {})", deal.stage.0),
+                    format!(
+                        "a next step aims at a decision the buyer has not made yet (above step {})",
+                        deal.stage.0
+                    ),
                 ));
             }
             Ok(NextStep {
@@ -746,13 +889,24 @@ fn lost(category: LostCategory, buyer_words: &str, at: Timestamp) -> Result<Deal
         WORDS_MAX,
         "a deal is lost only on the buyer's definitive no, in their own words",
     )?;
-    Ok(DealState::Lost { at, category, buyer_words })
+    Ok(DealState::Lost {
+        at,
+        category,
+        buyer_words,
+    })
 }
 
-fn check_occurred_at(field: &str, at: Option<Timestamp>, now: Now) -> Result<Timestamp> {
+fn check_occurred_at(field: &str, at: Option<Timestamp>, deal: &Deal, now: Now) -> Result<Timestamp> {
     let at = at.unwrap_or(now.at);
-    if at.duration_since(now.at).as_mins() > CLOCK_SKEW_MINUTES {
+    if at.duration_since(now.at).as_secs() > CLOCK_SKEW_MINUTES * 60 {
         return Err(DomainError::invalid(field, at, "it cannot lie in the future"));
+    }
+    if at < deal.created_at {
+        return Err(DomainError::invalid(
+            field,
+            at,
+            format!("it cannot come before the deal was created ({})", deal.created_at),
+        ));
     }
     Ok(at)
 }

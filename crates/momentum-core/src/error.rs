@@ -13,11 +13,7 @@ use std::fmt;
 pub enum DomainError {
     /// Input broke a rule: `field` had `value`, which breaks `rule`.
     #[error("{field} is {}: {rule}", display_value(.value))]
-    Invalid {
-        field: String,
-        value: String,
-        rule: String,
-    },
+    Invalid { field: String, value: String, rule: String },
     /// The acting user may not do this.
     #[error("not allowed: {0}")]
     Forbidden(String),
@@ -26,11 +22,7 @@ pub enum DomainError {
     NotFound { what: &'static str, id: String },
     /// The write was based on a version of the deal that is no longer current.
     #[error("deal {deal} changed since version {expected} (now version {actual}): reload it and try again")]
-    Conflict {
-        deal: i64,
-        expected: i64,
-        actual: i64,
-    },
+    Conflict { deal: i64, expected: i64, actual: i64 },
 }
 
 fn display_value(value: &str) -> String {
@@ -80,11 +72,7 @@ mod tests {
 
     #[test]
     fn invalid_names_field_value_and_rule() {
-        let e = DomainError::invalid(
-            "next_step.due",
-            "2026-10-01",
-            "a next step must be in the future",
-        );
+        let e = DomainError::invalid("next_step.due", "2026-10-01", "a next step must be in the future");
         assert_eq!(
             e.to_string(),
             "next_step.due is \"2026-10-01\": a next step must be in the future"

@@ -244,7 +244,11 @@ impl Email {
         if ok {
             Ok(Email(t))
         } else {
-            Err(DomainError::invalid(field, text, "an e-mail address looks like name@example.com"))
+            Err(DomainError::invalid(
+                field,
+                text,
+                "an e-mail address looks like name@example.com",
+            ))
         }
     }
 
@@ -336,14 +340,20 @@ impl Actor {
             Role::Manager => "a manager acts only on their team's deals",
             Role::Admin => "an admin acts on the whole org",
         };
-        Err(DomainError::Forbidden(format!("{what} belongs to user {}: {rule}", owner.id)))
+        Err(DomainError::Forbidden(format!(
+            "{what} belongs to user {}: {rule}",
+            owner.id
+        )))
     }
 
     pub(crate) fn ensure_admin(&self, action: &str) -> Result<()> {
         if self.role == Role::Admin {
             Ok(())
         } else {
-            Err(DomainError::Forbidden(format!("{action} is for admins; you are a {}", self.role)))
+            Err(DomainError::Forbidden(format!(
+                "{action} is for admins; you are a {}",
+                self.role
+            )))
         }
     }
 }
@@ -402,10 +412,21 @@ pub struct CompellingNeed {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum DealState {
-    Open { next_step: NextStep },
-    Won { at: Timestamp },
-    Lost { at: Timestamp, category: LostCategory, buyer_words: String },
-    Disqualified { at: Timestamp, reason: String },
+    Open {
+        next_step: NextStep,
+    },
+    Won {
+        at: Timestamp,
+    },
+    Lost {
+        at: Timestamp,
+        category: LostCategory,
+        buyer_words: String,
+    },
+    Disqualified {
+        at: Timestamp,
+        reason: String,
+    },
 }
 
 impl DealState {

@@ -94,7 +94,9 @@ impl Money {
         let frac_minor = if frac.is_empty() {
             0
         } else {
-            format!("{frac:0<exp$}").parse::<i64>().map_err(|_| DomainError::invalid(field, text, rule()))?
+            format!("{frac:0<exp$}")
+                .parse::<i64>()
+                .map_err(|_| DomainError::invalid(field, text, rule()))?
         };
         whole
             .parse::<i64>()

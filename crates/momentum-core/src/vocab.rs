@@ -100,13 +100,19 @@ mod tests {
 
     #[test]
     fn parse_is_forgiving_about_case_and_separators() {
-        assert_eq!(Commitment::parse("commitment", "Definitive-No").unwrap(), Commitment::DefinitiveNo);
+        assert_eq!(
+            Commitment::parse("commitment", "Definitive-No").unwrap(),
+            Commitment::DefinitiveNo
+        );
         assert_eq!(Role::parse("role", " ADMIN ").unwrap(), Role::Admin);
     }
 
     #[test]
     fn parse_error_lists_the_words() {
         let e = Outcome::parse("result", "won").unwrap_err();
-        assert_eq!(e.to_string(), "result is \"won\": must be one of: advanced, stayed, back");
+        assert_eq!(
+            e.to_string(),
+            "result is \"won\": must be one of: advanced, stayed, back"
+        );
     }
 }

@@ -26,10 +26,7 @@ fn an_interaction_with_no_ending_is_refused() {
     )
     .unwrap_err();
     assert_invalid(&err, "next_step", "", "a scheduled next step");
-    assert!(
-        err.to_string().starts_with("next_step is missing: "),
-        "{err}"
-    );
+    assert!(err.to_string().starts_with("next_step is missing: "), "{err}");
 }
 
 #[test]
@@ -46,12 +43,7 @@ fn a_next_step_in_the_past_or_now_is_refused() {
             now_at(now),
         )
         .unwrap_err();
-        assert_invalid(
-            &err,
-            "next_step.due",
-            &due.to_string(),
-            "must be in the future",
-        );
+        assert_invalid(&err, "next_step.due", &due.to_string(), "must be in the future");
     }
     // A minute later is fine, and becomes the deal's one next step.
     let due = after(now, mins(1));
@@ -63,19 +55,13 @@ fn a_next_step_in_the_past_or_now_is_refused() {
         now_at(now),
     )
     .unwrap();
-    let step = change
-        .deal
-        .next_step()
-        .expect("an open deal has a next step");
+    let step = change.deal.next_step().expect("an open deal has a next step");
     assert_eq!(step.due, due);
     assert!(step.buyer_committed);
     assert_eq!(step.aims_at, Step(2));
     assert_eq!(step.set_at, now);
     assert_eq!(step.set_by, Some(w.seller_a1.id));
-    assert_eq!(
-        change.interaction.unwrap().commitment,
-        Commitment::Scheduled
-    );
+    assert_eq!(change.interaction.unwrap().commitment, Commitment::Scheduled);
     assert_eq!(change.decision, None);
     assert_eq!(change.deal.stage, Step(1));
 }
@@ -87,20 +73,12 @@ fn advancing_without_naming_the_buyer_is_refused() {
     let due = after(t0(), days(3));
     let mut input = call(2, Outcome::Advanced, Some(appointment(due)));
     input.contact = None;
-    let err = log_interaction(
-        &actor(&w.seller_a1),
-        w.rules(),
-        &deal,
-        input.clone(),
-        now_at(t0()),
-    )
-    .unwrap_err();
+    let err = log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input.clone(), now_at(t0())).unwrap_err();
     assert_invalid(&err, "contact", "", "a decision is made by a buyer");
 
     // Staying needs no buyer decision, so no contact either.
     input.result = Outcome::Stayed;
-    let change =
-        log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).unwrap();
+    let change = log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).unwrap();
     assert_eq!(change.decision, None);
     assert_eq!(change.interaction.unwrap().contact, None);
 }
@@ -159,17 +137,14 @@ fn a_sale_advances_to_the_top_step_and_wins_the_deal() {
     let occurred = after(at, hours(-2));
     let mut input = call(3, Outcome::Advanced, Some(Ending::Sold));
     input.occurred_at = Some(occurred);
-    let change =
-        log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(at)).unwrap();
+    let change = log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(at)).unwrap();
 
     assert_eq!(change.read_version, deal.version);
     assert_eq!(change.deal.version, deal.version + 1);
     assert_eq!(change.deal.state, DealState::Won { at: occurred });
     assert_eq!(change.deal.next_step(), None);
     assert_eq!(change.deal.stage, w.top());
-    let decision = change
-        .decision
-        .expect("a sale records the buyer's decision to sign");
+    let decision = change.decision.expect("a sale records the buyer's decision to sign");
     assert_eq!(decision.seq, deal.decision_count + 1);
     assert_eq!((decision.from, decision.to), (Step(2), w.top()));
     assert_eq!(decision.direction, Direction::Advance);
@@ -190,8 +165,7 @@ fn a_sale_advances_to_the_top_step_and_wins_the_deal() {
     // A sale reaches the last step and no other.
     let mut input = call(3, Outcome::Advanced, Some(Ending::Sold));
     input.reached = Some(Step(5));
-    let err =
-        log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(at)).unwrap_err();
+    let err = log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(at)).unwrap_err();
     assert_invalid(&err, "reached", "5", "a sale reaches the last step (7)");
 }
 
@@ -215,14 +189,7 @@ fn reaching_the_top_step_without_a_sale_is_refused() {
     let w = World::new();
     let deal = w.deal_at(5);
     let due = after(t0(), days(2));
-    for ending in [
-        appointment(due),
-        Ending::Scheduled(FollowUp::Cadence),
-        Ending::DefinitiveNo {
-            category: LostCategory::Price,
-            buyer_words: "too dear".into(),
-        },
-    ] {
+    for ending in [appointment(due), Ending::Scheduled(FollowUp::Cadence)] {
         let err = log_interaction(
             &actor(&w.seller_a1),
             w.rules(),
@@ -232,6 +199,22 @@ fn reaching_the_top_step_without_a_sale_is_refused() {
         )
         .unwrap_err();
         assert_invalid(&err, "reached", "7", "which is a sale");
+    }
+    // A definitive no never advances the deal, to the top or anywhere.
+    for objective in [6, 7] {
+        let no = Ending::DefinitiveNo {
+            category: LostCategory::Price,
+            buyer_words: "too dear".into(),
+        };
+        let err = log_interaction(
+            &actor(&w.seller_a1),
+            w.rules(),
+            &deal,
+            call(objective, Outcome::Advanced, Some(no)),
+            now_at(t0()),
+        )
+        .unwrap_err();
+        assert_invalid(&err, "result", "advanced", "a definitive no is not a step forward");
     }
     // The step below the top is an ordinary advance.
     let change = log_interaction(
@@ -253,13 +236,9 @@ fn advancing_records_the_decision_reached() {
     let due = after(t0(), days(2));
     let mut input = call(2, Outcome::Advanced, Some(appointment(due)));
     input.reached = Some(Step(4));
-    let change =
-        log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).unwrap();
+    let change = log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).unwrap();
     let d = change.decision.unwrap();
-    assert_eq!(
-        (d.from, d.to, d.direction),
-        (Step(1), Step(4), Direction::Advance)
-    );
+    assert_eq!((d.from, d.to, d.direction), (Step(1), Step(4), Direction::Advance));
     assert_eq!(change.deal.stage, Step(4));
     assert_eq!(change.deal.next_step().unwrap().aims_at, Step(5));
 
@@ -277,14 +256,7 @@ fn advancing_records_the_decision_reached() {
     // A deal that stayed reaches nothing.
     let mut input = call(5, Outcome::Stayed, Some(appointment(due)));
     input.reached = Some(Step(5));
-    let err = log_interaction(
-        &actor(&w.seller_a1),
-        w.rules(),
-        &change.deal,
-        input,
-        now_at(t0()),
-    )
-    .unwrap_err();
+    let err = log_interaction(&actor(&w.seller_a1), w.rules(), &change.deal, input, now_at(t0())).unwrap_err();
     assert_invalid(&err, "reached", "5", "reaches no new step");
 }
 
@@ -310,27 +282,11 @@ fn an_objective_off_the_ladder_is_refused() {
 fn an_interaction_in_the_future_is_refused() {
     let w = World::new();
     let deal = w.deal_at(1);
-    let mut input = call(
-        2,
-        Outcome::Stayed,
-        Some(Ending::Scheduled(FollowUp::Cadence)),
-    );
+    let mut input = call(2, Outcome::Stayed, Some(Ending::Scheduled(FollowUp::Cadence)));
     let when = after(t0(), hours(1));
     input.occurred_at = Some(when);
-    let err = log_interaction(
-        &actor(&w.seller_a1),
-        w.rules(),
-        &deal,
-        input.clone(),
-        now_at(t0()),
-    )
-    .unwrap_err();
-    assert_invalid(
-        &err,
-        "occurred_at",
-        &when.to_string(),
-        "cannot lie in the future",
-    );
+    let err = log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input.clone(), now_at(t0())).unwrap_err();
+    assert_invalid(&err, "occurred_at", &when.to_string(), "cannot lie in the future");
     // A device clock a minute ahead is tolerated.
     input.occurred_at = Some(after(t0(), mins(1)));
     assert!(log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).is_ok());
@@ -350,10 +306,7 @@ fn going_back_defaults_to_one_step_down_and_records_a_back_decision() {
     )
     .unwrap();
     let d = change.decision.expect("going back is a buyer decision too");
-    assert_eq!(
-        (d.from, d.to, d.direction),
-        (Step(3), Step(2), Direction::Back)
-    );
+    assert_eq!((d.from, d.to, d.direction), (Step(3), Step(2), Direction::Back));
     assert_eq!(d.seq, 2);
     assert_eq!(change.deal.stage, Step(2));
     assert_eq!(change.deal.decision_count, 2);
@@ -363,15 +316,13 @@ fn going_back_defaults_to_one_step_down_and_records_a_back_decision() {
     // Explicitly further down.
     let mut input = call(4, Outcome::Back, Some(appointment(due)));
     input.reached = Some(Step(0));
-    let change =
-        log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).unwrap();
+    let change = log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).unwrap();
     assert_eq!(change.deal.stage, Step(0));
 
     // "Back" to the same or a higher step is refused.
     let mut input = call(4, Outcome::Back, Some(appointment(due)));
     input.reached = Some(Step(3));
-    let err =
-        log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).unwrap_err();
+    let err = log_interaction(&actor(&w.seller_a1), w.rules(), &deal, input, now_at(t0())).unwrap_err();
     assert_invalid(&err, "reached", "3", "a step below the deal's stage (3)");
 }
 
@@ -423,12 +374,7 @@ fn a_definitive_no_needs_the_buyers_words_and_closes_the_deal_lost() {
         now_at(at),
     )
     .unwrap_err();
-    assert_invalid(
-        &err,
-        "reason_category",
-        "not_recorded",
-        "only for imported history",
-    );
+    assert_invalid(&err, "reason_category", "not_recorded", "only for imported history");
 
     let ending = Ending::DefinitiveNo {
         category: LostCategory::Competitor,
@@ -453,10 +399,7 @@ fn a_definitive_no_needs_the_buyers_words_and_closes_the_deal_lost() {
     assert_eq!(change.deal.next_step(), None);
     assert_eq!(change.deal.stage, Step(2));
     assert_eq!(change.decision, None);
-    assert_eq!(
-        change.interaction.unwrap().commitment,
-        Commitment::DefinitiveNo
-    );
+    assert_eq!(change.interaction.unwrap().commitment, Commitment::DefinitiveNo);
     assert_eq!(change.deal.last_buyer_response_at, Some(at));
 }
 
@@ -523,9 +466,7 @@ fn closing_won_records_the_signing_decision() {
         &actor(&w.seller_a1),
         w.rules(),
         &deal,
-        Closing::Won {
-            contact: Some(BUYER),
-        },
+        Closing::Won { contact: Some(BUYER) },
         None,
         now_at(at),
     )
@@ -533,10 +474,7 @@ fn closing_won_records_the_signing_decision() {
     assert_eq!(change.deal.state, DealState::Won { at });
     assert_eq!(change.deal.stage, w.top());
     let d = change.decision.unwrap();
-    assert_eq!(
-        (d.from, d.to, d.direction),
-        (Step(4), w.top(), Direction::Advance)
-    );
+    assert_eq!((d.from, d.to, d.direction), (Step(4), w.top(), Direction::Advance));
     assert_eq!(d.interaction_seq, None);
     assert_eq!(change.deal.decision_count, deal.decision_count + 1);
 }
@@ -562,14 +500,7 @@ fn recording_a_decision_moves_the_stage_but_never_to_signed() {
     .unwrap_err();
     assert_invalid(&err, "to", "7", "signing is a sale");
 
-    let err = record_decision(
-        &actor(&w.seller_a1),
-        w.rules(),
-        &deal,
-        input(3, None),
-        now_at(t0()),
-    )
-    .unwrap_err();
+    let err = record_decision(&actor(&w.seller_a1), w.rules(), &deal, input(3, None), now_at(t0())).unwrap_err();
     assert_invalid(&err, "contact", "", "name the contact who decided");
 
     let at = after(t0(), hours(3));
@@ -582,10 +513,7 @@ fn recording_a_decision_moves_the_stage_but_never_to_signed() {
     )
     .unwrap();
     let d = change.decision.unwrap();
-    assert_eq!(
-        (d.from, d.to, d.direction),
-        (Step(1), Step(3), Direction::Advance)
-    );
+    assert_eq!((d.from, d.to, d.direction), (Step(1), Step(3), Direction::Advance));
     assert_eq!(d.note.as_deref(), Some("by e-mail"));
     assert_eq!(d.decided_at, at);
     assert_eq!(d.seq, 2);
@@ -607,10 +535,7 @@ fn recording_a_decision_moves_the_stage_but_never_to_signed() {
     )
     .unwrap();
     let d = back.decision.unwrap();
-    assert_eq!(
-        (d.from, d.to, d.direction),
-        (Step(3), Step(0), Direction::Back)
-    );
+    assert_eq!((d.from, d.to, d.direction), (Step(3), Step(0), Direction::Back));
 }
 
 #[test]
@@ -646,11 +571,7 @@ fn disqualifying_needs_a_reason_and_clears_the_next_step() {
 // Who may act
 
 /// Every deal command `who` can issue on `deal`, by name, with their results.
-fn every_deal_command(
-    w: &World,
-    who: &User,
-    deal: &Deal,
-) -> Vec<(&'static str, Result<DealChange, DomainError>)> {
+fn every_deal_command(w: &World, who: &User, deal: &Deal) -> Vec<(&'static str, Result<DealChange, DomainError>)> {
     let a = actor(who);
     let now = now_at(after(t0(), days(1)));
     let due = after(now.at, days(3));
@@ -700,16 +621,7 @@ fn every_deal_command(
         ("disqualify", disqualify(&a, deal, "no need", None, now)),
         (
             "close",
-            close(
-                &a,
-                w.rules(),
-                deal,
-                Closing::Won {
-                    contact: Some(BUYER),
-                },
-                None,
-                now,
-            ),
+            close(&a, w.rules(), deal, Closing::Won { contact: Some(BUYER) }, None, now),
         ),
         ("reassign", reassign(&a, deal, deal.owner, None)),
         (
@@ -724,6 +636,7 @@ fn every_deal_command(
                     aims_at: None,
                     buyer_committed: false,
                 },
+                None,
                 now,
             ),
         ),
@@ -738,10 +651,7 @@ fn a_seller_may_not_act_on_another_sellers_deal() {
         for (name, result) in every_deal_command(&w, other, &deal) {
             match result {
                 Err(DomainError::Forbidden(msg)) => {
-                    assert!(
-                        msg.contains("a seller acts only on their own deals"),
-                        "{name}: {msg}"
-                    );
+                    assert!(msg.contains("a seller acts only on their own deals"), "{name}: {msg}");
                     assert!(msg.contains(&w.seller_a1.id.to_string()), "{name}: {msg}");
                 }
                 other => panic!("{name} by another seller: expected Forbidden, got {other:?}"),
@@ -774,16 +684,10 @@ fn a_manager_acts_on_their_teams_deals_only() {
     // A manager's own deal is theirs to work.
     let own = w.deal_of(&w.manager_b);
     for (name, result) in every_deal_command(&w, &w.manager_b, &own) {
-        assert!(
-            result.is_ok(),
-            "{name} by the manager on their own deal: {result:?}"
-        );
+        assert!(result.is_ok(), "{name} by the manager on their own deal: {result:?}");
     }
     for (name, result) in every_deal_command(&w, &w.manager_a, &own) {
-        assert!(
-            matches!(result, Err(DomainError::Forbidden(_))),
-            "{name}: {result:?}"
-        );
+        assert!(matches!(result, Err(DomainError::Forbidden(_))), "{name}: {result:?}");
     }
 }
 
@@ -807,40 +711,18 @@ fn reassigning_checks_the_new_owner_too() {
     let w = World::new();
     let deal = w.deal_at(1);
     // The team's manager may not hand a deal to another team.
-    assert_forbidden(reassign(
-        &actor(&w.manager_a),
-        &deal,
-        w.seller_b1.as_owner(),
-        None,
-    ));
+    assert_forbidden(reassign(&actor(&w.manager_a), &deal, w.seller_b1.as_owner(), None));
     // A seller may not give their deal away.
-    assert_forbidden(reassign(
-        &actor(&w.seller_a1),
-        &deal,
-        w.seller_a2.as_owner(),
-        None,
-    ));
+    assert_forbidden(reassign(&actor(&w.seller_a1), &deal, w.seller_a2.as_owner(), None));
     // An inactive user owns no deal.
     let err = reassign(&actor(&w.manager_a), &deal, w.former_a3.as_owner(), None).unwrap_err();
     assert_invalid(&err, "owner", "13", "an active user");
 
-    let change = reassign(
-        &actor(&w.manager_a),
-        &deal,
-        w.seller_a2.as_owner(),
-        Some(deal.version),
-    )
-    .unwrap();
+    let change = reassign(&actor(&w.manager_a), &deal, w.seller_a2.as_owner(), Some(deal.version)).unwrap();
     assert_eq!(change.deal.owner, w.seller_a2.as_owner());
     assert_eq!(change.deal.state, deal.state, "the next step stays");
     // The previous owner no longer acts on it.
-    assert_forbidden(disqualify(
-        &actor(&w.seller_a1),
-        &change.deal,
-        "x",
-        None,
-        now_at(t0()),
-    ));
+    assert_forbidden(disqualify(&actor(&w.seller_a1), &change.deal, "x", None, now_at(t0())));
 
     let change = reassign(&actor(&w.admin), &deal, w.seller_b1.as_owner(), None).unwrap();
     assert_eq!(change.deal.owner.id, w.seller_b1.id);
@@ -875,14 +757,7 @@ fn creating_a_deal_checks_owner_value_and_date() {
         now,
     ));
 
-    let err = create_deal(
-        &seller,
-        w.rules(),
-        DealId(1),
-        new(&w.seller_a1, -1, None),
-        now,
-    )
-    .unwrap_err();
+    let err = create_deal(&seller, w.rules(), DealId(1), new(&w.seller_a1, -1, None), now).unwrap_err();
     assert_invalid(&err, "value", "-0.01 EUR", "not negative");
 
     let yesterday = now.today.yesterday().unwrap();
@@ -894,21 +769,9 @@ fn creating_a_deal_checks_owner_value_and_date() {
         now,
     )
     .unwrap_err();
-    assert_invalid(
-        &err,
-        "expected_close",
-        &yesterday.to_string(),
-        "today or later",
-    );
+    assert_invalid(&err, "expected_close", &yesterday.to_string(), "today or later");
 
-    let err = create_deal(
-        &actor(&w.admin),
-        w.rules(),
-        DealId(1),
-        new(&w.former_a3, 1, None),
-        now,
-    )
-    .unwrap_err();
+    let err = create_deal(&actor(&w.admin), w.rules(), DealId(1), new(&w.former_a3, 1, None), now).unwrap_err();
     assert_invalid(&err, "owner", "13", "an active user");
 
     let mut untitled = new(&w.seller_a1, 1, None);
@@ -962,11 +825,7 @@ fn a_stale_version_is_a_conflict() {
         other => panic!("expected Conflict, got {other:?}"),
     };
     let a = actor(&w.seller_a1);
-    let mut input = call(
-        2,
-        Outcome::Stayed,
-        Some(Ending::Scheduled(FollowUp::Cadence)),
-    );
+    let mut input = call(2, Outcome::Stayed, Some(Ending::Scheduled(FollowUp::Cadence)));
     input.expected_version = Some(1);
     expect_conflict(log_interaction(&a, w.rules(), &deal, input.clone(), now));
     expect_conflict(disqualify(&a, &deal, "no need", Some(1), now));
@@ -974,9 +833,7 @@ fn a_stale_version_is_a_conflict() {
         &a,
         w.rules(),
         &deal,
-        Closing::Won {
-            contact: Some(BUYER),
-        },
+        Closing::Won { contact: Some(BUYER) },
         Some(1),
         now,
     ));
@@ -1012,18 +869,9 @@ fn a_closed_deal_refuses_every_command() {
     let open = w.deal_at(2);
     let now = now_at(after(t0(), hours(1)));
     let a = actor(&w.seller_a1);
-    let won = close(
-        &a,
-        w.rules(),
-        &open,
-        Closing::Won {
-            contact: Some(BUYER),
-        },
-        None,
-        now,
-    )
-    .unwrap()
-    .deal;
+    let won = close(&a, w.rules(), &open, Closing::Won { contact: Some(BUYER) }, None, now)
+        .unwrap()
+        .deal;
     let lost = close(
         &a,
         w.rules(),
@@ -1042,14 +890,9 @@ fn a_closed_deal_refuses_every_command() {
         for who in [&w.seller_a1, &w.admin] {
             for (name, result) in every_deal_command(&w, who, &deal) {
                 let err = result.expect_err(name);
-                assert_eq!(
-                    err.field(),
-                    Some("deal.status"),
-                    "{name} on a {status} deal: {err}"
-                );
+                assert_eq!(err.field(), Some("deal.status"), "{name} on a {status} deal: {err}");
                 assert!(
-                    err.to_string()
-                        .starts_with(&format!("deal.status is \"{status}\": ")),
+                    err.to_string().starts_with(&format!("deal.status is \"{status}\": ")),
                     "{err}"
                 );
                 assert!(err.to_string().contains("only to an open deal"), "{err}");
@@ -1071,18 +914,11 @@ fn the_cadence_places_a_seller_follow_up_weekly_for_four_weeks_then_fortnightly(
             &actor(&w.seller_a1),
             w.rules(),
             &deal,
-            call(
-                1,
-                Outcome::Stayed,
-                Some(Ending::Scheduled(FollowUp::Cadence)),
-            ),
+            call(1, Outcome::Stayed, Some(Ending::Scheduled(FollowUp::Cadence))),
             now_at(at),
         )
         .unwrap();
-        assert_eq!(
-            change.interaction.as_ref().unwrap().commitment,
-            Commitment::None
-        );
+        assert_eq!(change.interaction.as_ref().unwrap().commitment, Commitment::None);
         assert_eq!(
             change.deal.last_buyer_response_at, None,
             "a cadence follow-up is not an answer"
@@ -1110,11 +946,7 @@ fn a_buyer_answer_restarts_the_weekly_cadence() {
         &actor(&w.seller_a1),
         w.rules(),
         &deal,
-        call(
-            2,
-            Outcome::Advanced,
-            Some(Ending::Scheduled(FollowUp::Cadence)),
-        ),
+        call(2, Outcome::Advanced, Some(Ending::Scheduled(FollowUp::Cadence))),
         now_at(at),
     )
     .unwrap();
@@ -1137,48 +969,15 @@ fn rescheduling_moves_the_one_next_step() {
         buyer_committed: true,
     };
     let past = after(now.at, mins(-1));
-    let err = reschedule(
-        &actor(&w.seller_a1),
-        w.rules(),
-        &deal,
-        step(past, None),
-        now,
-    )
-    .unwrap_err();
+    let err = reschedule(&actor(&w.seller_a1), w.rules(), &deal, step(past, None), None, now).unwrap_err();
     assert_invalid(&err, "next_step.due", &past.to_string(), "in the future");
     let due = after(now.at, days(9));
-    let err = reschedule(
-        &actor(&w.seller_a1),
-        w.rules(),
-        &deal,
-        step(due, Some(Step(2))),
-        now,
-    )
-    .unwrap_err();
-    assert_invalid(
-        &err,
-        "next_step.aims_at",
-        "2",
-        "a decision the buyer has not made yet",
-    );
-    let err = reschedule(
-        &actor(&w.seller_a1),
-        w.rules(),
-        &deal,
-        step(due, Some(Step(9))),
-        now,
-    )
-    .unwrap_err();
+    let err = reschedule(&actor(&w.seller_a1), w.rules(), &deal, step(due, Some(Step(2))), None, now).unwrap_err();
+    assert_invalid(&err, "next_step.aims_at", "2", "a decision the buyer has not made yet");
+    let err = reschedule(&actor(&w.seller_a1), w.rules(), &deal, step(due, Some(Step(9))), None, now).unwrap_err();
     assert_invalid(&err, "next_step.aims_at", "9", "from 1 to 7");
 
-    let change = reschedule(
-        &actor(&w.seller_a1),
-        w.rules(),
-        &deal,
-        step(due, Some(Step(5))),
-        now,
-    )
-    .unwrap();
+    let change = reschedule(&actor(&w.seller_a1), w.rules(), &deal, step(due, Some(Step(5))), None, now).unwrap();
     let next = change.deal.next_step().unwrap();
     assert_eq!(
         (next.due, next.kind, next.aims_at),
@@ -1208,19 +1007,8 @@ fn a_compelling_need_is_dated_quantified_and_in_the_buyers_words() {
     let today = now.today;
     let yesterday = today.yesterday().unwrap();
 
-    let err = set_need(
-        &a,
-        &deal,
-        need("we miss orders", "churn", yesterday, 100),
-        now,
-    )
-    .unwrap_err();
-    assert_invalid(
-        &err,
-        "need.matters_by",
-        &yesterday.to_string(),
-        "today or later",
-    );
+    let err = set_need(&a, &deal, need("we miss orders", "churn", yesterday, 100), now).unwrap_err();
+    assert_invalid(&err, "need.matters_by", &yesterday.to_string(), "today or later");
     let err = set_need(&a, &deal, need("we miss orders", "churn", today, 0), now).unwrap_err();
     assert_invalid(&err, "need.cost_per_month", "0.00 USD", "more than zero");
     let err = set_need(&a, &deal, need("we miss orders", "churn", today, -500), now).unwrap_err();
@@ -1230,21 +1018,12 @@ fn a_compelling_need_is_dated_quantified_and_in_the_buyers_words() {
     let err = set_need(&a, &deal, need("we miss orders", "", today, 100), now).unwrap_err();
     assert_invalid(&err, "need.consequence", "", "if the buyer does nothing");
 
-    let change = set_need(
-        &a,
-        &deal,
-        need(" we miss orders ", "churn", today, 250_000),
-        now,
-    )
-    .unwrap();
+    let change = set_need(&a, &deal, need(" we miss orders ", "churn", today, 250_000), now).unwrap();
     let recorded = change.deal.need.as_ref().unwrap();
     assert_eq!(recorded.buyer_words, "we miss orders");
     assert_eq!(recorded.matters_by, today);
     assert_eq!(recorded.cost_per_month, Money::new(250_000, Currency::USD));
-    assert_eq!(
-        (recorded.recorded_at, recorded.recorded_by),
-        (now.at, w.seller_a1.id)
-    );
+    assert_eq!((recorded.recorded_at, recorded.recorded_by), (now.at, w.seller_a1.id));
     assert_eq!(change.deal.version, deal.version + 1);
     assert_eq!(change.deal.state, deal.state);
     assert_eq!(change.deal.stage, deal.stage);
@@ -1272,10 +1051,7 @@ fn a_check_in_rates_commitment_from_one_to_ten() {
     for ok in [1, 10] {
         let c = check_in(&a, CheckInId(1), input(ok, " my family "), now).unwrap();
         assert_eq!(c.commitment, ok as u8);
-        assert_eq!(
-            (c.user, c.on, c.why.as_str()),
-            (w.seller_a1.id, now.today, "my family")
-        );
+        assert_eq!((c.user, c.on, c.why.as_str()), (w.seller_a1.id, now.today, "my family"));
         assert_eq!(c.obstacle, None);
     }
 }
@@ -1308,26 +1084,12 @@ fn goals_are_set_for_sellers_one_may_act_for() {
     )
     .unwrap_err();
     assert_invalid(&err, "amount", "-0.01 USD", "not negative");
-    let goal = set_goal(
-        &actor(&w.manager_a),
-        &w.seller_a1.as_owner(),
-        month,
-        amount,
-        t0(),
-    )
-    .unwrap();
+    let goal = set_goal(&actor(&w.manager_a), &w.seller_a1.as_owner(), month, amount, t0()).unwrap();
     assert_eq!(
         (goal.user, goal.set_by, goal.amount),
         (w.seller_a1.id, w.manager_a.id, amount)
     );
-    assert!(set_goal(
-        &actor(&w.seller_a1),
-        &w.seller_a1.as_owner(),
-        month,
-        amount,
-        t0()
-    )
-    .is_ok());
+    assert!(set_goal(&actor(&w.seller_a1), &w.seller_a1.as_owner(), month, amount, t0()).is_ok());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1365,12 +1127,7 @@ fn users_are_added_by_admins_and_teams_have_managers() {
         t0(),
     )
     .unwrap_err();
-    assert_invalid(
-        &err,
-        "manager",
-        "manager",
-        "only a seller is on a manager's team",
-    );
+    assert_invalid(&err, "manager", "manager", "only a seller is on a manager's team");
     let mut bad_mail = new(Role::Seller, None);
     bad_mail.email = "nia.example.com";
     let err = add_user(Some(&actor(&w.admin)), UserId(20), bad_mail, t0()).unwrap_err();
@@ -1398,12 +1155,7 @@ fn only_admins_change_the_ladder_and_cadence() {
     assert_forbidden(set_cadence(&actor(&w.seller_a1), 7, 28, 14));
     let err = set_ladder(&actor(&w.admin), names(), Step(4)).unwrap_err();
     assert_invalid(&err, "ladder", "3", "deals stand on step 4");
-    assert_eq!(
-        set_ladder(&actor(&w.admin), names(), Step(3))
-            .unwrap()
-            .top(),
-        Step(3)
-    );
+    assert_eq!(set_ladder(&actor(&w.admin), names(), Step(3)).unwrap().top(), Step(3));
     let err = set_cadence(&actor(&w.admin), 0, 28, 14).unwrap_err();
     assert_invalid(&err, "cadence.first_every_days", "0", "1 to 90 days");
     let err = set_cadence(&actor(&w.admin), 7, 28, 91).unwrap_err();
@@ -1438,25 +1190,15 @@ fn money_is_parsed_exactly_in_minor_units() {
     }
     let jpy = Currency::parse("currency", " jpy ").unwrap();
     assert_eq!(jpy.exponent(), 0);
-    assert_eq!(
-        Money::parse("value", "1500", jpy).unwrap().to_string(),
-        "1500 JPY"
-    );
+    assert_eq!(Money::parse("value", "1500", jpy).unwrap().to_string(), "1500 JPY");
     let err = Money::parse("value", "1500.5", jpy).unwrap_err();
     assert_invalid(&err, "value", "1500.5", "at most 0 decimals");
     for bad in ["", "-5", "1.234", "1.2.3", "12a", "0.1e3", ".5"] {
         let err = Money::parse("value", bad, usd).unwrap_err();
-        assert_invalid(
-            &err,
-            "value",
-            bad,
-            "non-negative number with at most 2 decimals",
-        );
+        assert_invalid(&err, "value", bad, "non-negative number with at most 2 decimals");
     }
     assert_eq!(
-        Money::parse("value", "92233720368547758.07", usd)
-            .unwrap()
-            .minor,
+        Money::parse("value", "92233720368547758.07", usd).unwrap().minor,
         i64::MAX
     );
     for huge in ["92233720368547758.08", "99999999999999999999"] {
@@ -1496,21 +1238,11 @@ fn a_step_is_given_by_number_or_by_name() {
     assert_eq!(ladder.top(), Step(7));
     assert_eq!(ladder.parse_step("objective", "3").unwrap(), Step(3));
     assert_eq!(ladder.parse_step("objective", " 7 ").unwrap(), Step(7));
-    assert_eq!(
-        ladder
-            .parse_step("objective", "Agreed To Evaluate")
-            .unwrap(),
-        Step(4)
-    );
+    assert_eq!(ladder.parse_step("objective", "Agreed To Evaluate").unwrap(), Step(4));
     assert_eq!(ladder.parse_step("objective", "signed").unwrap(), Step(7));
     for bad in ["0", "8", "-1", "agreed to lunch", ""] {
         let err = ladder.parse_step("objective", bad).unwrap_err();
-        assert_invalid(
-            &err,
-            "objective",
-            bad,
-            "a number from 1 to 7 or a step's name",
-        );
+        assert_invalid(&err, "objective", bad, "a number from 1 to 7 or a step's name");
     }
     let err = ladder.check("reached", Step(0)).unwrap_err();
     assert_invalid(&err, "reached", "0", "from 1 to 7");
@@ -1526,18 +1258,10 @@ fn vocabulary_words_have_one_spelling() {
         LostCategory::NoBudget
     );
     let err = Role::parse("role", "owner").unwrap_err();
-    assert_invalid(
-        &err,
-        "role",
-        "owner",
-        "must be one of: seller, manager, admin",
-    );
+    assert_invalid(&err, "role", "owner", "must be one of: seller, manager, admin");
     let err = Month::parse("month", "2026-13").unwrap_err();
     assert_invalid(&err, "month", "2026-13", "YYYY-MM");
-    assert_eq!(
-        Month::parse("month", "2026-02").unwrap().to_string(),
-        "2026-02"
-    );
+    assert_eq!(Month::parse("month", "2026-02").unwrap().to_string(), "2026-02");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -55,21 +55,13 @@ enum EndingGen {
     Sold,
     At(StepGen),
     Cadence,
-    DefinitiveNo {
-        category: LostCategory,
-        words: String,
-    },
+    DefinitiveNo { category: LostCategory, words: String },
 }
 
 #[derive(Debug, Clone)]
 enum ClosingGen {
-    Won {
-        contact: bool,
-    },
-    Lost {
-        category: LostCategory,
-        words: String,
-    },
+    Won { contact: bool },
+    Lost { category: LostCategory, words: String },
 }
 
 #[derive(Debug, Clone)]
@@ -207,37 +199,33 @@ fn cmd(users: usize) -> impl Strategy<Value = Cmd> {
         ending(),
         occurred(),
     )
-        .prop_map(|(kind, contact, objective, result, reached, ending, occurred_mins)| Cmd::Log {
-            kind,
-            contact,
-            objective,
-            result,
-            reached,
-            ending,
-            occurred_mins,
-        });
-    let decide = (
-        prop::bool::weighted(0.85),
-        rel([2, 3, 1, 4, 1, 1]),
-        occurred(),
-    )
-        .prop_map(|(contact, to, decided_mins)| Cmd::Decide {
-            contact,
-            to,
-            decided_mins,
-        });
-    let need =
-        (words(), -3i64..=90, -1_000i64..=1_000_000).prop_map(|(words, matters_by_days, cost)| {
-            Cmd::Need {
-                words,
-                matters_by_days,
-                cost,
+        .prop_map(
+            |(kind, contact, objective, result, reached, ending, occurred_mins)| Cmd::Log {
+                kind,
+                contact,
+                objective,
+                result,
+                reached,
+                ending,
+                occurred_mins,
+            },
+        );
+    let decide =
+        (prop::bool::weighted(0.85), rel([2, 3, 1, 4, 1, 1]), occurred()).prop_map(|(contact, to, decided_mins)| {
+            Cmd::Decide {
+                contact,
+                to,
+                decided_mins,
             }
         });
+    let need = (words(), -3i64..=90, -1_000i64..=1_000_000).prop_map(|(words, matters_by_days, cost)| Cmd::Need {
+        words,
+        matters_by_days,
+        cost,
+    });
     let closing = prop_oneof![
         any::<bool>().prop_map(|contact| ClosingGen::Won { contact }),
-        (select(LostCategory::ALL), words())
-            .prop_map(|(category, words)| ClosingGen::Lost { category, words }),
+        (select(LostCategory::ALL), words()).prop_map(|(category, words)| ClosingGen::Lost { category, words }),
     ];
     prop_oneof![
         24 => log,
@@ -449,10 +437,7 @@ fn issue(w: &World, users: &[User], store: &Store, turn: &Turn, now: Now) -> Iss
                 kind: NeedKind::Problem,
                 buyer_words: words,
                 consequence: "they fall behind",
-                matters_by: now
-                    .today
-                    .checked_add(jiff::Span::new().days(*matters_by_days))
-                    .unwrap(),
+                matters_by: now.today.checked_add(jiff::Span::new().days(*matters_by_days)).unwrap(),
                 cost_per_month: Money::new(*cost, Currency::USD),
                 expected_version,
             },
@@ -468,9 +453,7 @@ fn issue(w: &World, users: &[User], store: &Store, turn: &Turn, now: Now) -> Iss
                 &a,
                 w.rules(),
                 deal,
-                Closing::Won {
-                    contact: contact(*c),
-                },
+                Closing::Won { contact: contact(*c) },
                 expected_version,
                 now,
             )
@@ -491,7 +474,7 @@ fn issue(w: &World, users: &[User], store: &Store, turn: &Turn, now: Now) -> Iss
         Cmd::Reschedule(s) => {
             // Rescheduling takes no expected version.
             issued.expected_version = None;
-            reschedule(&a, w.rules(), deal, s.input(stage, top, now.at), now)
+            reschedule(&a, w.rules(), deal, s.input(stage, top, now.at), None, now)
         }
     };
     issued
@@ -509,24 +492,12 @@ fn may_act_for(actor: &Actor, owner: &Owner) -> bool {
         Role::Manager => owner.id == actor.user || owner.manager == Some(actor.user),
         Role::Seller => owner.id == actor.user,
     };
-    assert_eq!(
-        actor.may_act_for(owner),
-        may,
-        "{actor:?} acting for {owner:?}"
-    );
+    assert_eq!(actor.may_act_for(owner), may, "{actor:?} acting for {owner:?}");
     may
 }
 
 /// Checks one turn: `before` is the store before it, `after` after applying its result.
-fn check_turn(
-    w: &World,
-    users: &[User],
-    turn: &Turn,
-    issued: &Issued,
-    before: &Store,
-    after: &Store,
-    now: Now,
-) {
+fn check_turn(w: &World, users: &[User], turn: &Turn, issued: &Issued, before: &Store, after: &Store, now: Now) {
     let actor = actor(&users[turn.actor.resolve(users, &before.deal.owner)]);
     let (old, new) = (&before.deal, &after.deal);
     let top = w.top();
@@ -545,11 +516,7 @@ fn check_turn(
             );
             assert!(!msg.is_empty());
         }
-        Ok(_) => assert!(
-            authorised,
-            "{actor:?} may not act here, yet {:?} succeeded",
-            turn.cmd
-        ),
+        Ok(_) => assert!(authorised, "{actor:?} may not act here, yet {:?} succeeded", turn.cmd),
         Err(other) => {
             assert!(
                 for_owner,
@@ -567,16 +534,8 @@ fn check_turn(
 
     // Stale writes are conflicts, and only stale writes are.
     match &issued.result {
-        Err(DomainError::Conflict {
-            deal,
-            expected,
-            actual,
-        }) => {
-            assert!(
-                stale,
-                "conflict without a stale version: {:?}",
-                issued.result
-            );
+        Err(DomainError::Conflict { deal, expected, actual }) => {
+            assert!(stale, "conflict without a stale version: {:?}", issued.result);
             assert_eq!(
                 (*deal, Some(*expected), *actual),
                 (old.id.0, issued.expected_version, old.version)
@@ -588,10 +547,7 @@ fn check_turn(
 
     // Closed deals refuse everything (corrections are new entries).
     if authorised && !stale && old.status() != DealStatus::Open {
-        let err = issued
-            .result
-            .as_ref()
-            .expect_err("a command changed a closed deal");
+        let err = issued.result.as_ref().expect_err("a command changed a closed deal");
         assert_eq!(err.field(), Some("deal.status"), "{err}");
     }
 
@@ -641,23 +597,20 @@ fn check_turn(
     }
     if let DealState::Open { next_step } = &new.state {
         assert!(next_step.due > next_step.set_at, "{next_step:?}");
-        assert!(
-            w.ladder.check("aims_at", next_step.aims_at).is_ok(),
-            "{next_step:?}"
-        );
-        let fresh = old.next_step() != Some(next_step) || scheduled.is_some();
+        assert!(w.ladder.check("aims_at", next_step.aims_at).is_ok(), "{next_step:?}");
+        // A recorded decision may re-aim the step at the next decision; anything else
+        // about it changes only when a command sets a new one.
+        let when_and_how = |n: &NextStep| (n.due, n.kind, n.buyer_committed, n.set_at, n.set_by);
+        let fresh = old.next_step().map(when_and_how) != Some(when_and_how(next_step)) || scheduled.is_some();
         if fresh {
-            assert_eq!(
-                next_step.set_at, now.at,
-                "the next step was not set by this command"
-            );
+            assert_eq!(next_step.set_at, now.at, "the next step was not set by this command");
             assert_eq!(next_step.set_by, Some(actor.user));
-            assert!(
-                next_step.aims_at > new.stage || new.stage == top,
-                "{next_step:?} on {:?}",
-                new.stage
-            );
         }
+        assert!(
+            next_step.aims_at > new.stage || new.stage == top,
+            "the next step aims at a decision already made: {next_step:?} on {:?}",
+            new.stage
+        );
         // Every interaction that leaves the deal open leaves a next step planned by it.
         if let Some(kind) = scheduled {
             let commitment = change.interaction.as_ref().unwrap().commitment;
@@ -675,10 +628,7 @@ fn check_turn(
                     assert!(!next_step.buyer_committed);
                     assert_eq!(commitment, Commitment::None);
                     let wait = next_step.due.duration_since(now.at);
-                    assert!(
-                        wait == days(7) || wait == days(14),
-                        "cadence placed {wait:?}"
-                    );
+                    assert!(wait == days(7) || wait == days(14), "cadence placed {wait:?}");
                 }
             }
         }
@@ -696,10 +646,7 @@ fn check_turn(
                 Direction::Back
             };
             assert_eq!(d.direction, direction, "{d:?}");
-            assert!(
-                d.contact.is_some(),
-                "a decision names the buyer who made it: {d:?}"
-            );
+            assert!(d.contact.is_some(), "a decision names the buyer who made it: {d:?}");
             assert_eq!(d.recorded_by, Some(actor.user));
             if let Some(i) = &change.interaction {
                 assert_eq!(d.interaction_seq, Some(i.seq));
@@ -728,9 +675,7 @@ fn check_turn(
                 }
             }
             DealState::Lost {
-                category,
-                buyer_words,
-                ..
+                category, buyer_words, ..
             } => {
                 let (asked_category, asked_words) = issued
                     .lost_with
@@ -745,21 +690,17 @@ fn check_turn(
                 }
             }
             DealState::Disqualified { reason, at } => {
-                let asked = issued.disqualifies_with.as_ref().unwrap_or_else(|| {
-                    panic!("disqualified without disqualifying: {:?}", turn.cmd)
-                });
+                let asked = issued
+                    .disqualifies_with
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("disqualified without disqualifying: {:?}", turn.cmd));
                 assert_eq!(reason, asked.trim());
                 assert!(!reason.is_empty());
                 assert_eq!(*at, now.at);
             }
         }
         if issued.lost_with.is_none() && issued.disqualifies_with.is_none() && !issued.may_win {
-            assert_eq!(
-                new.status(),
-                DealStatus::Open,
-                "{:?} closed the deal",
-                turn.cmd
-            );
+            assert_eq!(new.status(), DealStatus::Open, "{:?} closed the deal", turn.cmd);
         }
     }
 
@@ -782,11 +723,7 @@ fn check_turn(
 /// How many entries `after` appended to `before`, which must be its unchanged prefix.
 fn grew_by<T: PartialEq + std::fmt::Debug>(before: &[T], after: &[T]) -> usize {
     assert!(after.len() >= before.len(), "entries were removed");
-    assert_eq!(
-        &after[..before.len()],
-        before,
-        "existing entries were altered"
-    );
+    assert_eq!(&after[..before.len()], before, "existing entries were altered");
     after.len() - before.len()
 }
 
@@ -803,10 +740,7 @@ fn check_store(store: &Store, value_sign: i64) {
     assert_eq!(deal.decision_count as usize, store.decisions.len());
     for d in &store.decisions {
         if let Some(seq) = d.interaction_seq {
-            assert!(
-                seq >= 1 && seq as usize <= store.interactions.len(),
-                "{d:?}"
-            );
+            assert!(seq >= 1 && seq as usize <= store.interactions.len(), "{d:?}");
         }
     }
     assert_eq!(deal.stage, store.decisions.last().map_or(Step(0), |d| d.to));
@@ -822,9 +756,7 @@ fn check_store(store: &Store, value_sign: i64) {
             );
         }
         DealState::Lost {
-            buyer_words,
-            category,
-            ..
+            buyer_words, category, ..
         } => {
             assert!(!buyer_words.trim().is_empty());
             assert_ne!(*category, LostCategory::NotRecorded);
@@ -912,16 +844,8 @@ fn random_sequences_reach_every_outcome() {
 
     let mut runner = TestRunner::deterministic();
     let strategy = prop::collection::vec(turn(7), 40);
-    let (
-        mut won,
-        mut lost,
-        mut disqualified,
-        mut still_open,
-        mut forbidden,
-        mut conflicts,
-        mut backs,
-        mut high,
-    ) = (0, 0, 0, 0, 0, 0, 0, 0);
+    let (mut won, mut lost, mut disqualified, mut still_open, mut forbidden, mut conflicts, mut backs, mut high) =
+        (0, 0, 0, 0, 0, 0, 0, 0);
     for _ in 0..256 {
         let turns = strategy.new_tree(&mut runner).unwrap().current();
         let w = World::new();

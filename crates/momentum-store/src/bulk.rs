@@ -10,7 +10,7 @@ use momentum_demo::{DealHistory, People, Sink};
 use crate::error::{StoreError, StoreResult};
 use crate::map;
 use crate::ops;
-use crate::sql::{Val};
+use crate::sql::Val;
 use crate::{Db, Store};
 
 /// Rows for one table, in the order of `columns`.
@@ -22,13 +22,36 @@ struct Table {
 
 impl Table {
     fn new(name: &'static str, columns: &'static [&'static str]) -> Table {
-        Table { name, columns, rows: Vec::new() }
+        Table {
+            name,
+            columns,
+            rows: Vec::new(),
+        }
     }
 }
 
-const USER_COLUMNS: &[&str] = &["org_id", "user_id", "email", "name", "role", "manager_id", "active", "password_hash", "created_at"];
+const USER_COLUMNS: &[&str] = &[
+    "org_id",
+    "user_id",
+    "email",
+    "name",
+    "role",
+    "manager_id",
+    "active",
+    "password_hash",
+    "created_at",
+];
 const ACCOUNT_COLUMNS: &[&str] = &["org_id", "account_id", "name", "domain", "created_at"];
-const CONTACT_COLUMNS: &[&str] = &["org_id", "contact_id", "account_id", "name", "email", "phone", "title", "created_at"];
+const CONTACT_COLUMNS: &[&str] = &[
+    "org_id",
+    "contact_id",
+    "account_id",
+    "name",
+    "email",
+    "phone",
+    "title",
+    "created_at",
+];
 
 /// Writes the demo generator's output into a store.
 pub struct BulkWriter<'a> {
@@ -40,13 +63,19 @@ pub struct BulkWriter<'a> {
 
 impl std::fmt::Debug for BulkWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BulkWriter").field("org", &self.org).finish_non_exhaustive()
+        f.debug_struct("BulkWriter")
+            .field("org", &self.org)
+            .finish_non_exhaustive()
     }
 }
 
 impl<'a> BulkWriter<'a> {
     pub fn new(store: &'a mut Store, password_hash: String) -> BulkWriter<'a> {
-        BulkWriter { store, org: None, password_hash }
+        BulkWriter {
+            store,
+            org: None,
+            password_hash,
+        }
     }
 
     /// Moves the id counters past the ids the bulk rows used.
@@ -77,7 +106,8 @@ impl<'a> BulkWriter<'a> {
     }
 
     fn org(&self) -> StoreResult<OrgId> {
-        self.org.ok_or_else(|| StoreError::Corrupt("deals written before the org".into()))
+        self.org
+            .ok_or_else(|| StoreError::Corrupt("deals written before the org".into()))
     }
 
     fn write_tables(&mut self, tables: &[Table]) -> StoreResult<()> {
@@ -100,7 +130,8 @@ impl<'a> BulkWriter<'a> {
                     for row in &t.rows {
                         line.clear();
                         copy_line(&mut line, row);
-                        copy.write_all(line.as_bytes()).map_err(|e| StoreError::Database(e.to_string()))?;
+                        copy.write_all(line.as_bytes())
+                            .map_err(|e| StoreError::Database(e.to_string()))?;
                     }
                     copy.finish()?;
                 }
@@ -163,7 +194,13 @@ impl Sink for BulkWriter<'_> {
         }
         let mut accounts = Table::new("accounts", ACCOUNT_COLUMNS);
         for a in &people.accounts {
-            accounts.rows.push(vec![org.0.into(), a.id.0.into(), a.name.as_str().into(), a.domain.clone().into(), map::ts(a.created_at)]);
+            accounts.rows.push(vec![
+                org.0.into(),
+                a.id.0.into(),
+                a.name.as_str().into(),
+                a.domain.clone().into(),
+                map::ts(a.created_at),
+            ]);
         }
         let mut contacts = Table::new("contacts", CONTACT_COLUMNS);
         for c in &people.contacts {
@@ -201,8 +238,12 @@ impl Sink for BulkWriter<'_> {
             if let Some(n) = &d.need {
                 needs.rows.push(map::need_values(org, d.id, n));
             }
-            interactions.rows.extend(h.interactions.iter().map(|i| map::interaction_values(org, d.id, i)));
-            decisions.rows.extend(h.decisions.iter().map(|x| map::decision_values(org, d.id, x)));
+            interactions
+                .rows
+                .extend(h.interactions.iter().map(|i| map::interaction_values(org, d.id, i)));
+            decisions
+                .rows
+                .extend(h.decisions.iter().map(|x| map::decision_values(org, d.id, x)));
         }
         self.write_tables(&[deals, next_steps, needs, interactions, decisions])
     }

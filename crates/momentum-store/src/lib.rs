@@ -112,7 +112,11 @@ impl Store {
                 Ok(out)
             }
             Db::Postgres(client) => {
-                let mut tx = client.build_transaction().isolation_level(postgres::IsolationLevel::RepeatableRead).read_only(true).start()?;
+                let mut tx = client
+                    .build_transaction()
+                    .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()?;
                 let out = f(&mut PgConn(&mut tx))?;
                 tx.commit()?;
                 Ok(out)

@@ -61,7 +61,9 @@ pub(crate) fn currency(row: &Row, i: usize) -> StoreResult<Currency> {
 
 pub(crate) fn step(row: &Row, i: usize) -> StoreResult<Step> {
     let n = row.int(i)?;
-    u8::try_from(n).map(Step).map_err(|_| corrupt(format!("ladder step {n}")))
+    u8::try_from(n)
+        .map(Step)
+        .map_err(|_| corrupt(format!("ladder step {n}")))
 }
 
 pub(crate) fn count(row: &Row, i: usize) -> StoreResult<u32> {
@@ -198,7 +200,11 @@ pub(crate) fn deal_values(org: OrgId, d: &Deal) -> Vec<Val> {
     let (closed_at, lost_category, close_words) = match &d.state {
         DealState::Open { .. } => (None, None, None),
         DealState::Won { at } => (Some(*at), None, None),
-        DealState::Lost { at, category, buyer_words } => (Some(*at), Some(category.as_str()), Some(buyer_words.clone())),
+        DealState::Lost {
+            at,
+            category,
+            buyer_words,
+        } => (Some(*at), Some(category.as_str()), Some(buyer_words.clone())),
         DealState::Disqualified { at, reason } => (Some(*at), None, Some(reason.clone())),
     };
     vec![
@@ -254,8 +260,16 @@ pub(crate) const DEAL_COLUMNS: &[&str] = &[
     "external_id",
 ];
 
-pub(crate) const NEXT_STEP_COLUMNS: &[&str] =
-    &["org_id", "deal_id", "due_at", "kind", "aims_at", "buyer_committed", "set_at", "set_by"];
+pub(crate) const NEXT_STEP_COLUMNS: &[&str] = &[
+    "org_id",
+    "deal_id",
+    "due_at",
+    "kind",
+    "aims_at",
+    "buyer_committed",
+    "set_at",
+    "set_by",
+];
 
 pub(crate) fn next_step_values(org: OrgId, deal: DealId, n: &NextStep) -> Vec<Val> {
     vec![
@@ -392,7 +406,11 @@ pub(crate) fn interaction(row: &Row) -> StoreResult<Interaction> {
 /// `INSERT INTO table (cols) VALUES ($1, ...)`.
 pub(crate) fn insert_sql(table: &str, columns: &[&str]) -> String {
     let params: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
-    format!("INSERT INTO {table} ({}) VALUES ({})", columns.join(", "), params.join(", "))
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({})",
+        columns.join(", "),
+        params.join(", ")
+    )
 }
 
 /// An insert that replaces the row with the same key (`key` columns lead `columns`).

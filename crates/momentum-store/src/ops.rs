@@ -79,8 +79,14 @@ fn load_org(tx: &mut dyn Sql, id: OrgId) -> StoreResult<Org> {
             &[id.0.into()],
         )?
         .ok_or_else(|| DomainError::not_found("org", id))?;
-    let steps = tx.query("SELECT name FROM ladder_steps WHERE org_id = $1 ORDER BY step", &[id.0.into()])?;
-    let names = steps.iter().map(|r| r.text(0).map(str::to_owned)).collect::<StoreResult<Vec<_>>>()?;
+    let steps = tx.query(
+        "SELECT name FROM ladder_steps WHERE org_id = $1 ORDER BY step",
+        &[id.0.into()],
+    )?;
+    let names = steps
+        .iter()
+        .map(|r| r.text(0).map(str::to_owned))
+        .collect::<StoreResult<Vec<_>>>()?;
     let days = |i| map::count(&row, i);
     Ok(Org {
         id,
@@ -153,12 +159,15 @@ fn find_user(tx: &mut dyn Sql, org: OrgId, email: &Email) -> StoreResult<Option<
 
 fn user_by_email(tx: &mut dyn Sql, org: OrgId, field: &str, email: &str) -> StoreResult<User> {
     let parsed = Email::parse(field, email)?;
-    find_user(tx, org, &parsed)?.ok_or_else(|| DomainError::invalid(field, email, "no user with that e-mail in this org").into())
+    find_user(tx, org, &parsed)?
+        .ok_or_else(|| DomainError::invalid(field, email, "no user with that e-mail in this org").into())
 }
 
 fn insert_user(tx: &mut dyn Sql, org: OrgId, user: &User, password_hash: Option<&str>) -> StoreResult<()> {
     if find_user(tx, org, &user.email)?.is_some() {
-        return Err(DomainError::invalid("email", user.email.as_str(), "another user of this org has that e-mail").into());
+        return Err(
+            DomainError::invalid("email", user.email.as_str(), "another user of this org has that e-mail").into(),
+        );
     }
     tx.exec(
         "INSERT INTO users (org_id, user_id, email, name, role, manager_id, active, password_hash, created_at) \
@@ -216,12 +225,25 @@ pub struct FirstAdmin<'a> {
 }
 
 /// Creates an org and its first admin.
-pub fn create_org(store: &mut Store, input: commands::NewOrg<'_>, admin: FirstAdmin<'_>, now: Timestamp) -> StoreResult<Session> {
+pub fn create_org(
+    store: &mut Store,
+    input: commands::NewOrg<'_>,
+    admin: FirstAdmin<'_>,
+    now: Timestamp,
+) -> StoreResult<Session> {
     if jiff::tz::TimeZone::get(input.timezone).is_err() {
-        return Err(DomainError::invalid("timezone", input.timezone, "a time zone is an IANA name such as Europe/Berlin or UTC").into());
+        return Err(DomainError::invalid(
+            "timezone",
+            input.timezone,
+            "a time zone is an IANA name such as Europe/Berlin or UTC",
+        )
+        .into());
     }
     store.write(|tx| {
-        if tx.query_one("SELECT 1 FROM orgs WHERE name = $1", &[input.name.trim().into()])?.is_some() {
+        if tx
+            .query_one("SELECT 1 FROM orgs WHERE name = $1", &[input.name.trim().into()])?
+            .is_some()
+        {
             return Err(DomainError::invalid("org.name", input.name, "an org of that name already exists").into());
         }
         let org = commands::create_org(OrgId(tx.next_id("org_ids")?), input, now)?;
@@ -279,7 +301,10 @@ pub fn add_user(
 pub fn users(store: &mut Store, s: &Session) -> StoreResult<Vec<User>> {
     store.read(|tx| {
         tx.query(
-            &format!("SELECT {} FROM users WHERE org_id = $1 ORDER BY user_id", map::USER_COLS),
+            &format!(
+                "SELECT {} FROM users WHERE org_id = $1 ORDER BY user_id",
+                map::USER_COLS
+            ),
             &[s.org.id.0.into()],
         )?
         .iter()
@@ -290,7 +315,10 @@ pub fn users(store: &mut Store, s: &Session) -> StoreResult<Vec<User>> {
 
 pub fn set_ladder(store: &mut Store, s: &Session, names: Vec<String>) -> StoreResult<Ladder> {
     store.write(|tx| {
-        let row = tx.query_one("SELECT COALESCE(MAX(stage), 0) FROM deals WHERE org_id = $1", &[s.org.id.0.into()])?;
+        let row = tx.query_one(
+            "SELECT COALESCE(MAX(stage), 0) FROM deals WHERE org_id = $1",
+            &[s.org.id.0.into()],
+        )?;
         let highest = row.map_or(Ok(Step(0)), |r| map::step(&r, 0))?;
         let ladder = commands::set_ladder(&s.actor(), names, highest)?;
         write_ladder(tx, s.org.id, &ladder)?;
@@ -298,7 +326,13 @@ pub fn set_ladder(store: &mut Store, s: &Session, names: Vec<String>) -> StoreRe
     })
 }
 
-pub fn set_cadence(store: &mut Store, s: &Session, first_every: u32, first_for: u32, then_every: u32) -> StoreResult<Cadence> {
+pub fn set_cadence(
+    store: &mut Store,
+    s: &Session,
+    first_every: u32,
+    first_for: u32,
+    then_every: u32,
+) -> StoreResult<Cadence> {
     let cadence = commands::set_cadence(&s.actor(), first_every, first_for, then_every)?;
     store.write(|tx| {
         tx.exec(
@@ -317,7 +351,13 @@ pub fn set_cadence(store: &mut Store, s: &Session, first_every: u32, first_for: 
 // ---------------------------------------------------------------------------------------
 // Buyers
 
-pub fn add_account(store: &mut Store, s: &Session, name: &str, domain: Option<&str>, now: Timestamp) -> StoreResult<Account> {
+pub fn add_account(
+    store: &mut Store,
+    s: &Session,
+    name: &str,
+    domain: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<Account> {
     store.write(|tx| {
         let account = commands::add_account(&s.actor(), AccountId(tx.next_id("account_ids")?), name, domain, now)?;
         tx.exec(
@@ -334,7 +374,14 @@ pub fn add_account(store: &mut Store, s: &Session, name: &str, domain: Option<&s
     })
 }
 
-fn ensure_exists(tx: &mut dyn Sql, org: OrgId, table: &str, key: &str, what: &'static str, id: Option<i64>) -> StoreResult<()> {
+fn ensure_exists(
+    tx: &mut dyn Sql,
+    org: OrgId,
+    table: &str,
+    key: &str,
+    what: &'static str,
+    id: Option<i64>,
+) -> StoreResult<()> {
     if let Some(id) = id {
         let sql = format!("SELECT 1 FROM {table} WHERE org_id = $1 AND {key} = $2");
         if tx.query_one(&sql, &[org.0.into(), id.into()])?.is_none() {
@@ -344,9 +391,21 @@ fn ensure_exists(tx: &mut dyn Sql, org: OrgId, table: &str, key: &str, what: &'s
     Ok(())
 }
 
-pub fn add_contact(store: &mut Store, s: &Session, input: commands::NewContact<'_>, now: Timestamp) -> StoreResult<Contact> {
+pub fn add_contact(
+    store: &mut Store,
+    s: &Session,
+    input: commands::NewContact<'_>,
+    now: Timestamp,
+) -> StoreResult<Contact> {
     store.write(|tx| {
-        ensure_exists(tx, s.org.id, "accounts", "account_id", "account", input.account.map(|a| a.0))?;
+        ensure_exists(
+            tx,
+            s.org.id,
+            "accounts",
+            "account_id",
+            "account",
+            input.account.map(|a| a.0),
+        )?;
         let c = commands::add_contact(&s.actor(), ContactId(tx.next_id("contact_ids")?), input, now)?;
         tx.exec(
             "INSERT INTO contacts (org_id, contact_id, account_id, name, email, phone, title, created_at) \
@@ -388,8 +447,22 @@ pub fn create_deal(store: &mut Store, s: &Session, input: CreateDeal<'_>, now: N
             Some(e) => user_by_email(tx, s.org.id, "owner", e)?,
             None => s.user.clone(),
         };
-        ensure_exists(tx, s.org.id, "accounts", "account_id", "account", input.account.map(|a| a.0))?;
-        ensure_exists(tx, s.org.id, "contacts", "contact_id", "contact", input.contact.map(|c| c.0))?;
+        ensure_exists(
+            tx,
+            s.org.id,
+            "accounts",
+            "account_id",
+            "account",
+            input.account.map(|a| a.0),
+        )?;
+        ensure_exists(
+            tx,
+            s.org.id,
+            "contacts",
+            "contact_id",
+            "contact",
+            input.contact.map(|c| c.0),
+        )?;
         let id = DealId(tx.next_id("deal_ids")?);
         let deal = commands::create_deal(
             &s.actor(),
@@ -413,12 +486,21 @@ pub fn create_deal(store: &mut Store, s: &Session, input: CreateDeal<'_>, now: N
 }
 
 pub(crate) fn insert_deal(tx: &mut dyn Sql, org: OrgId, deal: &Deal) -> StoreResult<()> {
-    tx.exec(&map::insert_sql("deals", map::DEAL_COLUMNS), &map::deal_values(org, deal))?;
+    tx.exec(
+        &map::insert_sql("deals", map::DEAL_COLUMNS),
+        &map::deal_values(org, deal),
+    )?;
     if let Some(n) = deal.next_step() {
-        tx.exec(&map::insert_sql("next_steps", map::NEXT_STEP_COLUMNS), &map::next_step_values(org, deal.id, n))?;
+        tx.exec(
+            &map::insert_sql("next_steps", map::NEXT_STEP_COLUMNS),
+            &map::next_step_values(org, deal.id, n),
+        )?;
     }
     if let Some(need) = &deal.need {
-        tx.exec(&map::insert_sql("compelling_needs", map::NEED_COLUMNS), &map::need_values(org, deal.id, need))?;
+        tx.exec(
+            &map::insert_sql("compelling_needs", map::NEED_COLUMNS),
+            &map::need_values(org, deal.id, need),
+        )?;
     }
     Ok(())
 }
@@ -438,12 +520,15 @@ static UPDATE_DEAL: LazyLock<String> = LazyLock::new(|| {
 });
 static UPSERT_NEXT_STEP: LazyLock<String> = LazyLock::new(|| map::upsert_sql("next_steps", map::NEXT_STEP_COLUMNS, 2));
 static UPSERT_NEED: LazyLock<String> = LazyLock::new(|| map::upsert_sql("compelling_needs", map::NEED_COLUMNS, 2));
-static INSERT_INTERACTION: LazyLock<String> = LazyLock::new(|| map::insert_sql("interactions", map::INTERACTION_COLUMNS));
+static INSERT_INTERACTION: LazyLock<String> =
+    LazyLock::new(|| map::insert_sql("interactions", map::INTERACTION_COLUMNS));
 static INSERT_DECISION: LazyLock<String> = LazyLock::new(|| map::insert_sql("decisions", map::DECISION_COLUMNS));
 
 fn load_deal(tx: &mut dyn Sql, org: OrgId, id: DealId) -> StoreResult<DealRow> {
     let sql = format!("{} WHERE d.org_id = $1 AND d.deal_id = $2", map::DEAL_SELECT);
-    let row = tx.query_one(&sql, &[org.0.into(), id.0.into()])?.ok_or_else(|| DomainError::not_found("deal", id))?;
+    let row = tx
+        .query_one(&sql, &[org.0.into(), id.0.into()])?
+        .ok_or_else(|| DomainError::not_found("deal", id))?;
     map::deal(&row)
 }
 
@@ -452,14 +537,20 @@ fn load_deal(tx: &mut dyn Sql, org: OrgId, id: DealId) -> StoreResult<DealRow> {
 /// transaction makes it all or nothing.
 fn apply(tx: &mut dyn Sql, org: OrgId, before: &Deal, change: &DealChange) -> StoreResult<()> {
     let deal = &change.deal;
-    for contact in [change.interaction.as_ref().and_then(|i| i.contact), change.decision.as_ref().and_then(|d| d.contact)] {
+    for contact in [
+        change.interaction.as_ref().and_then(|i| i.contact),
+        change.decision.as_ref().and_then(|d| d.contact),
+    ] {
         ensure_exists(tx, org, "contacts", "contact_id", "contact", contact.map(|c| c.0))?;
     }
     let mut values = map::deal_values(org, deal);
     values.push(change.read_version.into());
     if tx.exec(&UPDATE_DEAL, &values)? == 0 {
         let actual = tx
-            .query_one("SELECT version FROM deals WHERE org_id = $1 AND deal_id = $2", &[org.0.into(), deal.id.0.into()])?
+            .query_one(
+                "SELECT version FROM deals WHERE org_id = $1 AND deal_id = $2",
+                &[org.0.into(), deal.id.0.into()],
+            )?
             .ok_or_else(|| DomainError::not_found("deal", deal.id))?
             .int(0)?;
         return Err(DomainError::Conflict {
@@ -475,7 +566,10 @@ fn apply(tx: &mut dyn Sql, org: OrgId, before: &Deal, change: &DealChange) -> St
             tx.exec(&UPSERT_NEXT_STEP, &map::next_step_values(org, deal.id, now))?;
         }
         (None, Some(_)) => {
-            tx.exec("DELETE FROM next_steps WHERE org_id = $1 AND deal_id = $2", &[org.0.into(), deal.id.0.into()])?;
+            tx.exec(
+                "DELETE FROM next_steps WHERE org_id = $1 AND deal_id = $2",
+                &[org.0.into(), deal.id.0.into()],
+            )?;
         }
         (None, None) => {}
     }
@@ -506,31 +600,86 @@ fn change_deal(
     })
 }
 
-pub fn log_interaction(store: &mut Store, s: &Session, id: DealId, input: commands::LogInteraction, now: Now) -> StoreResult<DealChange> {
-    change_deal(store, s, id, |d| commands::log_interaction(&s.actor(), s.rules(), d, input, now))
+pub fn log_interaction(
+    store: &mut Store,
+    s: &Session,
+    id: DealId,
+    input: commands::LogInteraction,
+    now: Now,
+) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| {
+        commands::log_interaction(&s.actor(), s.rules(), d, input, now)
+    })
 }
 
-pub fn record_decision(store: &mut Store, s: &Session, id: DealId, input: commands::RecordDecision, now: Now) -> StoreResult<DealChange> {
-    change_deal(store, s, id, |d| commands::record_decision(&s.actor(), s.rules(), d, input, now))
+pub fn record_decision(
+    store: &mut Store,
+    s: &Session,
+    id: DealId,
+    input: commands::RecordDecision,
+    now: Now,
+) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| {
+        commands::record_decision(&s.actor(), s.rules(), d, input, now)
+    })
 }
 
-pub fn set_need(store: &mut Store, s: &Session, id: DealId, input: commands::NeedInput<'_>, now: Now) -> StoreResult<DealChange> {
+pub fn set_need(
+    store: &mut Store,
+    s: &Session,
+    id: DealId,
+    input: commands::NeedInput<'_>,
+    now: Now,
+) -> StoreResult<DealChange> {
     change_deal(store, s, id, |d| commands::set_need(&s.actor(), d, input, now))
 }
 
-pub fn disqualify(store: &mut Store, s: &Session, id: DealId, reason: &str, expected_version: Option<i64>, now: Now) -> StoreResult<DealChange> {
-    change_deal(store, s, id, |d| commands::disqualify(&s.actor(), d, reason, expected_version, now))
+pub fn disqualify(
+    store: &mut Store,
+    s: &Session,
+    id: DealId,
+    reason: &str,
+    expected_version: Option<i64>,
+    now: Now,
+) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| {
+        commands::disqualify(&s.actor(), d, reason, expected_version, now)
+    })
 }
 
-pub fn close(store: &mut Store, s: &Session, id: DealId, closing: commands::Closing, expected_version: Option<i64>, now: Now) -> StoreResult<DealChange> {
-    change_deal(store, s, id, |d| commands::close(&s.actor(), s.rules(), d, closing, expected_version, now))
+pub fn close(
+    store: &mut Store,
+    s: &Session,
+    id: DealId,
+    closing: commands::Closing,
+    expected_version: Option<i64>,
+    now: Now,
+) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| {
+        commands::close(&s.actor(), s.rules(), d, closing, expected_version, now)
+    })
 }
 
-pub fn reschedule(store: &mut Store, s: &Session, id: DealId, step: commands::NextStepInput, now: Now) -> StoreResult<DealChange> {
-    change_deal(store, s, id, |d| commands::reschedule(&s.actor(), s.rules(), d, step, now))
+pub fn reschedule(
+    store: &mut Store,
+    s: &Session,
+    id: DealId,
+    step: commands::NextStepInput,
+    expected_version: Option<i64>,
+    now: Now,
+) -> StoreResult<DealChange> {
+    change_deal(store, s, id, |d| {
+        commands::reschedule(&s.actor(), s.rules(), d, step, expected_version, now)
+    })
 }
 
-pub fn reassign(store: &mut Store, s: &Session, id: DealId, new_owner_email: &str, expected_version: Option<i64>) -> StoreResult<DealChange> {
+pub fn reassign(
+    store: &mut Store,
+    s: &Session,
+    id: DealId,
+    new_owner_email: &str,
+    expected_version: Option<i64>,
+) -> StoreResult<DealChange> {
     store.write(|tx| {
         let owner = user_by_email(tx, s.org.id, "owner", new_owner_email)?;
         let before = load_deal(tx, s.org.id, id)?.deal;
@@ -603,14 +752,20 @@ pub fn list_deals(store: &mut Store, s: &Session, filter: &DealFilter<'_>) -> St
         if let Some(after) = filter.after {
             w.and("d.deal_id > ?", after.0);
         }
-        let sql = format!("{}{} ORDER BY d.deal_id LIMIT {}", map::DEAL_SELECT, w.sql, filter.limit.clamp(1, 10_000));
+        let sql = format!(
+            "{}{} ORDER BY d.deal_id LIMIT {}",
+            map::DEAL_SELECT,
+            w.sql,
+            filter.limit.clamp(1, 10_000)
+        );
         tx.query(&sql, &w.params)?.iter().map(map::deal).collect()
     })
 }
 
 fn show_row(store: &mut Store, s: &Session, id: DealId) -> StoreResult<DealRow> {
     let row = store.read(|tx| load_deal(tx, s.org.id, id))?;
-    s.actor().ensure_may_act_for(&row.deal.owner, format_args!("deal {id}"))?;
+    s.actor()
+        .ensure_may_act_for(&row.deal.owner, format_args!("deal {id}"))?;
     Ok(row)
 }
 
@@ -678,7 +833,9 @@ impl DealSummary {
     pub fn new(row: &DealRow, ladder: &Ladder) -> DealSummary {
         let d = &row.deal;
         let (close_reason, lost_category) = match &d.state {
-            DealState::Lost { category, buyer_words, .. } => (Some(buyer_words.clone()), Some(*category)),
+            DealState::Lost {
+                category, buyer_words, ..
+            } => (Some(buyer_words.clone()), Some(*category)),
             DealState::Disqualified { reason, .. } => (Some(reason.clone()), None),
             _ => (None, None),
         };
@@ -714,13 +871,22 @@ pub fn show_deal(store: &mut Store, s: &Session, id: DealId) -> StoreResult<Deal
     store.read(|tx| {
         let key = [s.org.id.0.into(), id.0.into()];
         let decisions = tx
-            .query(&format!("SELECT {} FROM decisions WHERE org_id = $1 AND deal_id = $2 ORDER BY seq", map::DECISION_COLUMNS.join(", ")), &key)?
+            .query(
+                &format!(
+                    "SELECT {} FROM decisions WHERE org_id = $1 AND deal_id = $2 ORDER BY seq",
+                    map::DECISION_COLUMNS.join(", ")
+                ),
+                &key,
+            )?
             .iter()
             .map(map::decision)
             .collect::<StoreResult<Vec<_>>>()?;
         let interactions = tx
             .query(
-                &format!("SELECT {} FROM interactions WHERE org_id = $1 AND deal_id = $2 ORDER BY seq", map::INTERACTION_COLUMNS.join(", ")),
+                &format!(
+                    "SELECT {} FROM interactions WHERE org_id = $1 AND deal_id = $2 ORDER BY seq",
+                    map::INTERACTION_COLUMNS.join(", ")
+                ),
                 &key,
             )?
             .iter()
@@ -734,7 +900,10 @@ pub fn show_deal(store: &mut Store, s: &Session, id: DealId) -> StoreResult<Deal
             .chain(row.deal.contact);
         for c in mentioned {
             if let std::collections::btree_map::Entry::Vacant(slot) = contacts.entry(c.0) {
-                let name = tx.query_one("SELECT name FROM contacts WHERE org_id = $1 AND contact_id = $2", &[s.org.id.0.into(), c.0.into()])?;
+                let name = tx.query_one(
+                    "SELECT name FROM contacts WHERE org_id = $1 AND contact_id = $2",
+                    &[s.org.id.0.into(), c.0.into()],
+                )?;
                 slot.insert(name.map_or(Ok(String::new()), |r| r.text(0).map(str::to_owned))?);
             }
         }
@@ -746,7 +915,8 @@ pub fn show_deal(store: &mut Store, s: &Session, id: DealId) -> StoreResult<Deal
             decisions,
             interactions,
             contacts,
-            prepare_for: (d.status() == DealStatus::Open && d.stage < ladder.top()).then(|| StepRef::new(ladder, ladder.next_after(d.stage))),
+            prepare_for: (d.status() == DealStatus::Open && d.stage < ladder.top())
+                .then(|| StepRef::new(ladder, ladder.next_after(d.stage))),
         })
     })
 }
@@ -770,10 +940,13 @@ pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRo
             "{} WHERE d.org_id = $1 AND d.owner_id = $2 AND d.status = 'open' AND n.due_at < $3",
             map::DEAL_SELECT
         );
-        tx.query(&sql, &[s.org.id.0.into(), s.user.id.0.into(), end_of_day.as_second().into()])?
-            .iter()
-            .map(map::deal)
-            .collect::<StoreResult<Vec<_>>>()
+        tx.query(
+            &sql,
+            &[s.org.id.0.into(), s.user.id.0.into(), end_of_day.as_second().into()],
+        )?
+        .iter()
+        .map(map::deal)
+        .collect::<StoreResult<Vec<_>>>()
     })?;
     let mut items: Vec<commands::TodayItem> = rows
         .iter()
@@ -796,7 +969,14 @@ pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRo
 // ---------------------------------------------------------------------------------------
 // Goals and check-ins
 
-pub fn set_goal(store: &mut Store, s: &Session, seller_email: &str, month: Month, amount: Money, now: Timestamp) -> StoreResult<Goal> {
+pub fn set_goal(
+    store: &mut Store,
+    s: &Session,
+    seller_email: &str,
+    month: Month,
+    amount: Money,
+    now: Timestamp,
+) -> StoreResult<Goal> {
     store.write(|tx| {
         let seller = user_by_email(tx, s.org.id, "seller", seller_email)?;
         let goal = commands::set_goal(&s.actor(), &seller.as_owner(), month, amount, now)?;
@@ -805,7 +985,15 @@ pub fn set_goal(store: &mut Store, s: &Session, seller_email: &str, month: Month
     })
 }
 
-pub(crate) const GOAL_COLUMNS: &[&str] = &["org_id", "user_id", "month", "amount_minor", "currency", "set_by", "set_at"];
+pub(crate) const GOAL_COLUMNS: &[&str] = &[
+    "org_id",
+    "user_id",
+    "month",
+    "amount_minor",
+    "currency",
+    "set_by",
+    "set_at",
+];
 static GOAL_UPSERT: LazyLock<String> = LazyLock::new(|| map::upsert_sql("goals", GOAL_COLUMNS, 3));
 
 pub(crate) fn goal_values(org: OrgId, g: &Goal) -> Vec<Val> {
@@ -823,12 +1011,24 @@ pub(crate) fn goal_values(org: OrgId, g: &Goal) -> Vec<Val> {
 pub fn check_in(store: &mut Store, s: &Session, input: commands::CheckInInput<'_>, now: Now) -> StoreResult<CheckIn> {
     store.write(|tx| {
         let c = commands::check_in(&s.actor(), CheckInId(tx.next_id("check_in_ids")?), input, now)?;
-        tx.exec(&map::insert_sql("check_ins", CHECK_IN_COLUMNS), &check_in_values(s.org.id, &c))?;
+        tx.exec(
+            &map::insert_sql("check_ins", CHECK_IN_COLUMNS),
+            &check_in_values(s.org.id, &c),
+        )?;
         Ok(c)
     })
 }
 
-pub(crate) const CHECK_IN_COLUMNS: &[&str] = &["org_id", "check_in_id", "user_id", "checked_on", "commitment", "why", "obstacle", "recorded_at"];
+pub(crate) const CHECK_IN_COLUMNS: &[&str] = &[
+    "org_id",
+    "check_in_id",
+    "user_id",
+    "checked_on",
+    "commitment",
+    "why",
+    "obstacle",
+    "recorded_at",
+];
 
 pub(crate) fn check_in_values(org: OrgId, c: &CheckIn) -> Vec<Val> {
     vec![

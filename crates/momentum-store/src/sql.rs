@@ -135,7 +135,9 @@ impl SqliteConn<'_> {
         for (i, v) in params.iter().enumerate() {
             let name = format!("${}", i + 1);
             // A statement may not use every parameter (shared parameter lists).
-            let Some(idx) = stmt.parameter_index(&name)? else { continue };
+            let Some(idx) = stmt.parameter_index(&name)? else {
+                continue;
+            };
             match v {
                 Val::Null => stmt.raw_bind_parameter(idx, rusqlite::types::Null)?,
                 Val::Int(x) => stmt.raw_bind_parameter(idx, x)?,
@@ -198,7 +200,11 @@ impl Sql for SqliteConn<'_> {
 pub(crate) struct PgConn<'a, C: GenericClient>(pub &'a mut C);
 
 impl ToSql for Val {
-    fn to_sql(&self, ty: &Type, out: &mut postgres::types::private::BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
         match self {
             Val::Null => Ok(IsNull::Yes),
             Val::Int(v) => match *ty {
@@ -252,7 +258,12 @@ impl<C: GenericClient> Sql for PgConn<'_, C> {
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
         let rows = self.0.query(sql, &refs)?;
         rows.iter()
-            .map(|r| (0..r.len()).map(|i| r.try_get::<_, Val>(i).map_err(StoreError::from)).collect::<StoreResult<Vec<_>>>().map(Row))
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| r.try_get::<_, Val>(i).map_err(StoreError::from))
+                    .collect::<StoreResult<Vec<_>>>()
+                    .map(Row)
+            })
             .collect()
     }
 

@@ -62,7 +62,9 @@ fn world(db: &TestDb) -> World {
     ] {
         ops::add_user(&mut store, &admin, email, name, role, manager, None, t0()).unwrap();
     }
-    let account = ops::add_account(&mut store, &admin, "Globex", Some("globex.test"), t0()).unwrap().id;
+    let account = ops::add_account(&mut store, &admin, "Globex", Some("globex.test"), t0())
+        .unwrap()
+        .id;
     let contact = ops::add_contact(
         &mut store,
         &admin,
@@ -78,7 +80,12 @@ fn world(db: &TestDb) -> World {
     .unwrap()
     .id;
     let mut s = |e: &str| ops::session(&mut store, None, Some(e)).unwrap();
-    let (mia, max, sam, bob) = (s("mia@acme.test"), s("max@acme.test"), s("sam@acme.test"), s("bob@acme.test"));
+    let (mia, max, sam, bob) = (
+        s("mia@acme.test"),
+        s("max@acme.test"),
+        s("sam@acme.test"),
+        s("bob@acme.test"),
+    );
     World {
         store,
         admin,
@@ -91,7 +98,14 @@ fn world(db: &TestDb) -> World {
     }
 }
 
-fn new_deal(w: &mut World, who: &Session, owner: Option<&str>, title: &str, dollars: i64, first_due_hours: i64) -> DealId {
+fn new_deal(
+    w: &mut World,
+    who: &Session,
+    owner: Option<&str>,
+    title: &str,
+    dollars: i64,
+    first_due_hours: i64,
+) -> DealId {
     ops::create_deal(
         &mut w.store,
         who,
@@ -180,20 +194,35 @@ fn refused_commands_write_nothing(db: &TestDb) {
     let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
     let before = snapshot(&mut w, id);
 
-    let no_ending = LogInteraction { ending: None, ..advance(w.contact, 1, 48) };
-    assert_eq!(domain(ops::log_interaction(&mut w.store, &sam, id, no_ending, at(1)).unwrap_err()).field(), Some("next_step"));
+    let no_ending = LogInteraction {
+        ending: None,
+        ..advance(w.contact, 1, 48)
+    };
+    assert_eq!(
+        domain(ops::log_interaction(&mut w.store, &sam, id, no_ending, at(1)).unwrap_err()).field(),
+        Some("next_step")
+    );
 
     let past = advance(w.contact, 1, -5);
-    assert_eq!(domain(ops::log_interaction(&mut w.store, &sam, id, past, at(1)).unwrap_err()).field(), Some("next_step.due"));
+    assert_eq!(
+        domain(ops::log_interaction(&mut w.store, &sam, id, past, at(1)).unwrap_err()).field(),
+        Some("next_step.due")
+    );
 
     let closing = commands::Closing::Lost {
         category: LostCategory::Price,
         buyer_words: "  ".into(),
     };
-    assert_eq!(domain(ops::close(&mut w.store, &sam, id, closing, None, at(1)).unwrap_err()).field(), Some("buyer_words"));
+    assert_eq!(
+        domain(ops::close(&mut w.store, &sam, id, closing, None, at(1)).unwrap_err()).field(),
+        Some("buyer_words")
+    );
 
     let not_his = advance(w.contact, 1, 48);
-    assert!(matches!(domain(ops::log_interaction(&mut w.store, &bob, id, not_his, at(1)).unwrap_err()), DomainError::Forbidden(_)));
+    assert!(matches!(
+        domain(ops::log_interaction(&mut w.store, &bob, id, not_his, at(1)).unwrap_err()),
+        DomainError::Forbidden(_)
+    ));
 
     let no_contact = commands::RecordDecision {
         contact: None,
@@ -202,7 +231,10 @@ fn refused_commands_write_nothing(db: &TestDb) {
         note: None,
         expected_version: None,
     };
-    assert_eq!(domain(ops::record_decision(&mut w.store, &sam, id, no_contact, at(1)).unwrap_err()).field(), Some("contact"));
+    assert_eq!(
+        domain(ops::record_decision(&mut w.store, &sam, id, no_contact, at(1)).unwrap_err()).field(),
+        Some("contact")
+    );
 
     assert_eq!(snapshot(&mut w, id), before, "a refused command changed the deal");
 }
@@ -219,7 +251,14 @@ fn a_stale_version_is_a_conflict(db: &TestDb) {
         ..advance(w.contact, 2, 72)
     };
     let err = domain(ops::log_interaction(&mut w.store, &sam, id, stale, at(2)).unwrap_err());
-    assert_eq!(err, DomainError::Conflict { deal: id.0, expected: 1, actual: 2 });
+    assert_eq!(
+        err,
+        DomainError::Conflict {
+            deal: id.0,
+            expected: 1,
+            actual: 2
+        }
+    );
     assert_eq!(ops::show_deal(&mut w.store, &sam, id).unwrap().interactions.len(), 1);
 }
 
@@ -259,7 +298,11 @@ fn a_failed_write_rolls_back_the_whole_command(db: &TestDb) {
     let before = snapshot(&mut w, id);
     let err = ops::log_interaction(&mut w.store, &sam, id, advance(w.contact, 1, 48), at(1)).unwrap_err();
     assert!(matches!(err, StoreError::Database(_)), "{err}");
-    assert_eq!(snapshot(&mut w, id), before, "the deal row, decision or next step survived a failed command");
+    assert_eq!(
+        snapshot(&mut w, id),
+        before,
+        "the deal row, decision or next step survived a failed command"
+    );
 }
 
 fn the_ledger_and_log_are_append_only_in_the_database(db: &TestDb) {
@@ -278,7 +321,10 @@ fn the_ledger_and_log_are_append_only_in_the_database(db: &TestDb) {
         assert!(msg.contains("append-only"), "{sql}: {msg}");
     }
     let view = ops::show_deal(&mut w.store, &sam, id).unwrap();
-    assert_eq!((view.decisions[0].to, view.interactions[0].notes.as_str()), (Step(1), "went well"));
+    assert_eq!(
+        (view.decisions[0].to, view.interactions[0].notes.as_str()),
+        (Step(1), "went well")
+    );
 }
 
 fn each_role_sees_exactly_its_deals(db: &TestDb) {
@@ -288,14 +334,24 @@ fn each_role_sees_exactly_its_deals(db: &TestDb) {
     let sues = new_deal(&mut w, &admin, Some("sue@acme.test"), "Sue's", 2_000, 24);
     let bobs = new_deal(&mut w, &bob, None, "Bob's", 3_000, 24);
     let mut ids = |s: &Session| {
-        let f = DealFilter { limit: 100, ..Default::default() };
-        ops::list_deals(&mut w.store, s, &f).unwrap().iter().map(|r| r.deal.id).collect::<Vec<_>>()
+        let f = DealFilter {
+            limit: 100,
+            ..Default::default()
+        };
+        ops::list_deals(&mut w.store, s, &f)
+            .unwrap()
+            .iter()
+            .map(|r| r.deal.id)
+            .collect::<Vec<_>>()
     };
     assert_eq!(ids(&w.sam.clone()), vec![sams]);
     assert_eq!(ids(&w.mia.clone()), vec![sams, sues]);
     assert_eq!(ids(&w.max.clone()), vec![bobs]);
     assert_eq!(ids(&w.admin.clone()), vec![sams, sues, bobs]);
-    assert!(matches!(domain(ops::show_deal(&mut w.store, &bob, sams).unwrap_err()), DomainError::Forbidden(_)));
+    assert!(matches!(
+        domain(ops::show_deal(&mut w.store, &bob, sams).unwrap_err()),
+        DomainError::Forbidden(_)
+    ));
     // A seller cannot create a deal for someone else; a manager can for their team only.
     let err = ops::create_deal(
         &mut w.store,
@@ -334,13 +390,22 @@ fn no_row_is_visible_across_orgs(db: &TestDb) {
         t0(),
     )
     .unwrap();
-    let all = DealFilter { limit: 100, ..Default::default() };
+    let all = DealFilter {
+        limit: 100,
+        ..Default::default()
+    };
     assert!(ops::list_deals(&mut w.store, &other, &all).unwrap().is_empty());
-    assert!(matches!(domain(ops::show_deal(&mut w.store, &other, id).unwrap_err()), DomainError::NotFound { .. }));
+    assert!(matches!(
+        domain(ops::show_deal(&mut w.store, &other, id).unwrap_err()),
+        DomainError::NotFound { .. }
+    ));
     let err = ops::log_interaction(&mut w.store, &other, id, advance(w.contact, 1, 48), at(1)).unwrap_err();
     assert!(matches!(domain(err), DomainError::NotFound { .. }));
     // With two orgs, a session must name its org.
-    assert_eq!(domain(ops::session(&mut w.store, None, None).unwrap_err()).field(), Some("org"));
+    assert_eq!(
+        domain(ops::session(&mut w.store, None, None).unwrap_err()).field(),
+        Some("org")
+    );
     let acme = ops::session(&mut w.store, Some("Acme"), Some("ada@acme.test")).unwrap();
     assert_eq!(acme.user.name, "Ada Admin");
 }
@@ -384,13 +449,19 @@ fn closing_and_disqualifying_clear_the_next_step(db: &TestDb) {
     };
     assert!(ops::list_deals(&mut w.store, &sam, &open).unwrap().is_empty());
     let v = ops::show_deal(&mut w.store, &sam, won).unwrap();
-    assert_eq!((v.summary.status, v.summary.stage.step, v.summary.next_step.is_none()), (DealStatus::Won, 7, true));
+    assert_eq!(
+        (v.summary.status, v.summary.stage.step, v.summary.next_step.is_none()),
+        (DealStatus::Won, 7, true)
+    );
     let v = ops::show_deal(&mut w.store, &sam, lost).unwrap();
     assert_eq!(v.summary.lost_category, Some(LostCategory::Competitor));
     assert!(v.summary.close_reason.unwrap().contains("Initech"));
     let rows: i64 = w
         .store
-        .read(|tx| tx.query_one("SELECT COUNT(*) FROM next_steps", &[]).map(|r| r.unwrap().int(0).unwrap()))
+        .read(|tx| {
+            tx.query_one("SELECT COUNT(*) FROM next_steps", &[])
+                .map(|r| r.unwrap().int(0).unwrap())
+        })
         .unwrap();
     assert_eq!(rows, 0, "closed deals keep no next step");
 }
@@ -414,12 +485,26 @@ fn need_goal_and_check_in_are_kept(db: &TestDb) {
     let month = Month::parse("month", "2026-06").unwrap();
     let goal = Money::new(5_000_000, Currency::USD);
     ops::set_goal(&mut w.store, &mia, "sam@acme.test", month, goal, t0()).unwrap();
-    ops::set_goal(&mut w.store, &mia, "sam@acme.test", month, Money::new(6_000_000, Currency::USD), t0()).unwrap();
+    ops::set_goal(
+        &mut w.store,
+        &mia,
+        "sam@acme.test",
+        month,
+        Money::new(6_000_000, Currency::USD),
+        t0(),
+    )
+    .unwrap();
     let err = ops::set_goal(&mut w.store, &mia, "bob@acme.test", month, goal, t0()).unwrap_err();
     assert!(matches!(domain(err), DomainError::Forbidden(_)));
     let goals: Vec<i64> = w
         .store
-        .read(|tx| Ok(tx.query("SELECT amount_minor FROM goals", &[])?.iter().map(|r| r.int(0).unwrap()).collect()))
+        .read(|tx| {
+            Ok(tx
+                .query("SELECT amount_minor FROM goals", &[])?
+                .iter()
+                .map(|r| r.int(0).unwrap())
+                .collect())
+        })
         .unwrap();
     assert_eq!(goals, vec![6_000_000], "setting a goal again replaces it");
 
@@ -428,7 +513,10 @@ fn need_goal_and_check_in_are_kept(db: &TestDb) {
         why: "x",
         obstacle: None,
     };
-    assert_eq!(domain(ops::check_in(&mut w.store, &bob, bad, at(0)).unwrap_err()).field(), Some("commitment"));
+    assert_eq!(
+        domain(ops::check_in(&mut w.store, &bob, bad, at(0)).unwrap_err()).field(),
+        Some("commitment")
+    );
     let ok = commands::CheckInInput {
         commitment: 8,
         why: "My family's summer",
@@ -441,11 +529,41 @@ fn user_rules_hold(db: &TestDb) {
     let mut w = world(db);
     let sam = w.sam.clone();
     let admin = w.admin.clone();
-    let err = ops::add_user(&mut w.store, &sam, "new@acme.test", "New", Role::Seller, None, None, t0()).unwrap_err();
+    let err = ops::add_user(
+        &mut w.store,
+        &sam,
+        "new@acme.test",
+        "New",
+        Role::Seller,
+        None,
+        None,
+        t0(),
+    )
+    .unwrap_err();
     assert!(matches!(domain(err), DomainError::Forbidden(_)));
-    let err = ops::add_user(&mut w.store, &admin, "SAM@acme.test", "Dup", Role::Seller, None, None, t0()).unwrap_err();
+    let err = ops::add_user(
+        &mut w.store,
+        &admin,
+        "SAM@acme.test",
+        "Dup",
+        Role::Seller,
+        None,
+        None,
+        t0(),
+    )
+    .unwrap_err();
     assert_eq!(domain(err).field(), Some("email"));
-    let err = ops::add_user(&mut w.store, &admin, "x@acme.test", "X", Role::Seller, Some("sam@acme.test"), None, t0()).unwrap_err();
+    let err = ops::add_user(
+        &mut w.store,
+        &admin,
+        "x@acme.test",
+        "X",
+        Role::Seller,
+        Some("sam@acme.test"),
+        None,
+        t0(),
+    )
+    .unwrap_err();
     assert_eq!(domain(err).field(), Some("manager"));
     assert_eq!(ops::users(&mut w.store, &admin).unwrap().len(), 6);
 }
@@ -480,11 +598,17 @@ fn reassigning_moves_the_deal_to_the_new_owner(db: &TestDb) {
     let (sam, mia, admin) = (w.sam.clone(), w.mia.clone(), w.admin.clone());
     let id = new_deal(&mut w, &sam, None, "Handover", 1_000, 24);
     let err = ops::reassign(&mut w.store, &mia, id, "bob@acme.test", None).unwrap_err();
-    assert!(matches!(domain(err), DomainError::Forbidden(_)), "a manager hands deals only within the team");
+    assert!(
+        matches!(domain(err), DomainError::Forbidden(_)),
+        "a manager hands deals only within the team"
+    );
     ops::reassign(&mut w.store, &mia, id, "sue@acme.test", None).unwrap();
     ops::reassign(&mut w.store, &admin, id, "bob@acme.test", Some(2)).unwrap();
     let v = ops::show_deal(&mut w.store, &admin, id).unwrap();
-    assert_eq!((v.summary.owner_email.as_str(), v.summary.version), ("bob@acme.test", 3));
+    assert_eq!(
+        (v.summary.owner_email.as_str(), v.summary.version),
+        ("bob@acme.test", 3)
+    );
 }
 
 both_backends!(

@@ -15,7 +15,13 @@ fn sqlite_columns(store: &mut Store) -> Columns {
             Ok(tx
                 .query(sql, &[])?
                 .iter()
-                .map(|r| (r.text(0).unwrap().to_owned(), r.text(1).unwrap().to_owned(), r.int(2).unwrap() == 1))
+                .map(|r| {
+                    (
+                        r.text(0).unwrap().to_owned(),
+                        r.text(1).unwrap().to_owned(),
+                        r.int(2).unwrap() == 1,
+                    )
+                })
                 .collect())
         })
         .unwrap()
@@ -29,7 +35,13 @@ fn postgres_columns(store: &mut Store) -> Columns {
             Ok(tx
                 .query(sql, &[])?
                 .iter()
-                .map(|r| (r.text(0).unwrap().to_owned(), r.text(1).unwrap().to_owned(), r.text(2).unwrap() == "NO"))
+                .map(|r| {
+                    (
+                        r.text(0).unwrap().to_owned(),
+                        r.text(1).unwrap().to_owned(),
+                        r.text(2).unwrap() == "NO",
+                    )
+                })
                 .collect())
         })
         .unwrap()
@@ -46,7 +58,10 @@ fn both_migration_trees_give_the_same_tables_and_columns() {
     assert!(sqlite.len() > 100, "the schema has {} columns", sqlite.len());
     let only_sqlite: Vec<_> = sqlite.difference(&postgres).collect();
     let only_postgres: Vec<_> = postgres.difference(&sqlite).collect();
-    assert!(only_sqlite.is_empty() && only_postgres.is_empty(), "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_postgres:?}");
+    assert!(
+        only_sqlite.is_empty() && only_postgres.is_empty(),
+        "only in SQLite: {only_sqlite:?}\nonly in PostgreSQL: {only_postgres:?}"
+    );
     // Every tenant table is keyed by org.
     sqlite.retain(|(t, c, _)| c == "org_id" && t != "schema_migrations");
     let tables: BTreeSet<&str> = sqlite.iter().map(|(t, _, _)| t.as_str()).collect();

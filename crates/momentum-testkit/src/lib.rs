@@ -53,7 +53,12 @@ pub fn postgres() -> Option<TestDb> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
-    let name = format!("momentum_test_{}_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::SeqCst), nanos);
+    let name = format!(
+        "momentum_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst),
+        nanos
+    );
     client
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("creating a test database");

@@ -21,10 +21,20 @@ use crate::input;
 use crate::output::{self, Format, Out};
 
 #[derive(Debug, Parser)]
-#[command(name = "momentum", version, about = "Sell it or schedule it: a sales system where deals move only on buyer decisions.")]
+#[command(
+    name = "momentum",
+    version,
+    about = "Sell it or schedule it: a sales system where deals move only on buyer decisions."
+)]
 struct Cli {
     /// The database: a SQLite file path or a postgres:// URL.
-    #[arg(long, global = true, env = "MOMENTUM_DB", default_value = "./momentum.db", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "MOMENTUM_DB",
+        default_value = "./momentum.db",
+        hide_env_values = true
+    )]
     db: String,
     /// Act as this user (their role's rules apply); by default the org's first admin.
     #[arg(long = "as", global = true, env = "MOMENTUM_AS", value_name = "EMAIL")]
@@ -333,6 +343,8 @@ struct RescheduleArgs {
     deal: i64,
     #[command(flatten)]
     next: NextArgs,
+    #[arg(long)]
+    version: Option<i64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -365,7 +377,9 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let bad_input = e.downcast_ref::<StoreError>().is_some_and(|s| matches!(s, StoreError::Domain(_)))
+            let bad_input = e
+                .downcast_ref::<StoreError>()
+                .is_some_and(|s| matches!(s, StoreError::Domain(_)))
                 || e.downcast_ref::<DomainError>().is_some();
             eprintln!("momentum: {e:#}");
             ExitCode::from(if bad_input { 2 } else { 1 })
@@ -375,7 +389,9 @@ pub fn main() -> ExitCode {
 
 fn read_password() -> anyhow::Result<String> {
     let mut s = String::new();
-    std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("reading the password from standard input")?;
     let p = s.trim_end_matches(['\n', '\r']).to_owned();
     if p.chars().count() < 8 {
         return Err(DomainError::invalid("password", "(hidden)", "a password has at least 8 characters").into());
@@ -397,7 +413,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             timezone,
             password_stdin,
         }) => {
-            let hash = if password_stdin { Some(crate::password::hash(&read_password()?)?) } else { None };
+            let hash = if password_stdin {
+                Some(crate::password::hash(&read_password()?)?)
+            } else {
+                None
+            };
             let s = ops::create_org(
                 &mut store,
                 commands::NewOrg {
@@ -412,7 +432,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
                 at,
             )?;
-            out.show(&s.org, |o| format!("Created org {} ({}); admin {}", o.name, o.id, s.user.email))?;
+            out.show(&s.org, |o| {
+                format!("Created org {} ({}); admin {}", o.name, o.id, s.user.email)
+            })?;
             return Ok(());
         }
         _ => {}
@@ -430,9 +452,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             password_stdin,
         }) => {
             let role = Role::parse("role", &role)?;
-            let hash = if password_stdin { Some(crate::password::hash(&read_password()?)?) } else { None };
-            let u = ops::add_user(&mut store, &s, &email, &name, role, manager.as_deref(), hash.as_deref(), at)?;
-            out.show(&u, |u| format!("Added {} {} <{}> as user {}", u.role, u.name, u.email, u.id))?;
+            let hash = if password_stdin {
+                Some(crate::password::hash(&read_password()?)?)
+            } else {
+                None
+            };
+            let u = ops::add_user(
+                &mut store,
+                &s,
+                &email,
+                &name,
+                role,
+                manager.as_deref(),
+                hash.as_deref(),
+                at,
+            )?;
+            out.show(&u, |u| {
+                format!("Added {} {} <{}> as user {}", u.role, u.name, u.email, u.id)
+            })?;
         }
         Command::User(UserCommand::List) => {
             let users = ops::users(&mut store, &s)?;
@@ -521,12 +558,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let filter = DealFilter {
                 owner: owner.as_deref(),
                 status: status.map(|x| DealStatus::parse("status", &x)).transpose()?,
-                due_before: if due { Some(ops::end_of_today(&s.org, now)?) } else { None },
+                due_before: if due {
+                    Some(ops::end_of_today(&s.org, now)?)
+                } else {
+                    None
+                },
                 after: after.map(DealId),
                 limit,
             };
-            let deals: Vec<DealSummary> =
-                ops::list_deals(&mut store, &s, &filter)?.iter().map(|r| DealSummary::new(r, &s.org.ladder)).collect();
+            let deals: Vec<DealSummary> = ops::list_deals(&mut store, &s, &filter)?
+                .iter()
+                .map(|r| DealSummary::new(r, &s.org.ladder))
+                .collect();
             out.show(&deals, |d| output::deal_table(&s.org, d))?;
         }
         Command::Deal(DealCommand::Show { id }) => {
@@ -545,7 +588,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let ending = if args.sold {
                 Some(Ending::Sold)
             } else if args.definitive_no {
-                Some(definitive_no(args.reason_category.as_deref(), args.buyer_words.as_deref())?)
+                Some(definitive_no(
+                    args.reason_category.as_deref(),
+                    args.buyer_words.as_deref(),
+                )?)
             } else {
                 next_step(&args.next, &s, now)?.map(Ending::Scheduled)
             };
@@ -557,7 +603,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 reached: args.reached.as_deref().map(|r| step("reached", r)).transpose()?,
                 ending,
                 notes: args.notes,
-                occurred_at: args.at.as_deref().map(|t| input::when("at", t, &s.org, now)).transpose()?,
+                occurred_at: args
+                    .at
+                    .as_deref()
+                    .map(|t| input::when("at", t, &s.org, now))
+                    .transpose()?,
                 expected_version: args.version,
             };
             let id = DealId(args.deal);
@@ -604,7 +654,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Close(a) => {
             let closing = if a.won {
-                Closing::Won { contact: a.contact.map(ContactId) }
+                Closing::Won {
+                    contact: a.contact.map(ContactId),
+                }
             } else {
                 match definitive_no(a.reason_category.as_deref(), a.buyer_words.as_deref())? {
                     Ending::DefinitiveNo { category, buyer_words } => Closing::Lost { category, buyer_words },
@@ -619,7 +671,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(FollowUp::At(n)) => n,
                 _ => return Err(DomainError::missing("next_at", "give the new time of the next step").into()),
             };
-            let c = ops::reschedule(&mut store, &s, DealId(a.deal), step, now)?;
+            let c = ops::reschedule(&mut store, &s, DealId(a.deal), step, a.version, now)?;
             print_change(&mut out, &s, &c, "Rescheduled")?;
         }
         Command::Today => {
@@ -629,7 +681,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if deals.is_empty() {
                     return format!("Nothing due today for {}. Prospect!", s.user.name);
                 }
-                let mut t = output::table(&["due", "deal", "value", "stage", "next step aims at", "kind", "committed by"]);
+                let mut t = output::table(&[
+                    "due",
+                    "deal",
+                    "value",
+                    "stage",
+                    "next step aims at",
+                    "kind",
+                    "committed by",
+                ]);
                 for d in deals {
                     let Some(n) = &d.next_step else { continue };
                     let due = if n.due < now.at {
@@ -667,7 +727,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
                 now,
             )?;
-            out.show(&c, |c| format!("Checked in on {}: commitment {}/10 — {}", c.on, c.commitment, c.why))?;
+            out.show(&c, |c| {
+                format!("Checked in on {}: commitment {}/10 — {}", c.on, c.commitment, c.why)
+            })?;
         }
     }
     Ok(())
@@ -690,14 +752,21 @@ fn next_step(a: &NextArgs, s: &Session, now: Now) -> anyhow::Result<Option<Follo
     Ok(Some(FollowUp::At(NextStepInput {
         due: input::when("next_at", at, &s.org, now)?,
         kind: InteractionKind::parse("next_kind", &a.next_kind)?,
-        aims_at: a.aims_at.as_deref().map(|x| s.org.ladder.parse_step("aims_at", x)).transpose()?,
+        aims_at: a
+            .aims_at
+            .as_deref()
+            .map(|x| s.org.ladder.parse_step("aims_at", x))
+            .transpose()?,
         buyer_committed: a.buyer_committed,
     })))
 }
 
 fn definitive_no(category: Option<&str>, words: Option<&str>) -> anyhow::Result<Ending> {
     let category = category.ok_or_else(|| {
-        DomainError::missing("reason_category", "a definitive no has a reason category (price, competitor, timing, ...)")
+        DomainError::missing(
+            "reason_category",
+            "a definitive no has a reason category (price, competitor, timing, ...)",
+        )
     })?;
     Ok(Ending::DefinitiveNo {
         category: LostCategory::parse("reason_category", category)?,
@@ -730,7 +799,11 @@ fn print_change(out: &mut Out, s: &Session, c: &DealChange, verb: &str) -> anyho
                 output::local(&s.org, n.due),
                 n.kind,
                 s.org.ladder.name(n.aims_at),
-                if n.buyer_committed { "buyer committed" } else { "seller scheduled" }
+                if n.buyer_committed {
+                    "buyer committed"
+                } else {
+                    "seller scheduled"
+                }
             );
         }
         text
@@ -760,7 +833,15 @@ fn demo(store: &mut Store, args: DemoArgs, out: &mut Out) -> anyhow::Result<()> 
     };
     let started = std::time::Instant::now();
     let hash = crate::password::hash(momentum_demo::DEMO_PASSWORD)?;
-    let summary = crate::demo::fill(store, momentum_demo::DemoConfig { seed: args.seed, scale, today }, hash)?;
+    let summary = crate::demo::fill(
+        store,
+        momentum_demo::DemoConfig {
+            seed: args.seed,
+            scale,
+            today,
+        },
+        hash,
+    )?;
     let s = ops::session(store, None, None)?;
     let users = ops::users(store, &s)?;
     let json = serde_json::json!({

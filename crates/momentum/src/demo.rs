@@ -22,7 +22,9 @@ struct WriterGone;
 impl Sink for ChannelSink {
     type Error = WriterGone;
     fn people(&mut self, people: &People) -> Result<(), WriterGone> {
-        self.0.send(Batch::People(Box::new(people.clone()))).map_err(|_| WriterGone)
+        self.0
+            .send(Batch::People(Box::new(people.clone())))
+            .map_err(|_| WriterGone)
     }
     fn deals(&mut self, batch: Vec<DealHistory>) -> Result<(), WriterGone> {
         self.0.send(Batch::Deals(batch)).map_err(|_| WriterGone)
@@ -44,7 +46,9 @@ pub fn fill(store: &mut Store, config: DemoConfig, password_hash: String) -> any
         Ok(())
     })();
     // Dropping the receiver (above, on error) makes the generator stop at its next send.
-    let summary = generator.join().map_err(|_| anyhow::anyhow!("the demo generator panicked"))?;
+    let summary = generator
+        .join()
+        .map_err(|_| anyhow::anyhow!("the demo generator panicked"))?;
     written?;
     writer.finish()?;
     summary.map_err(|_| anyhow::anyhow!("the demo writer stopped early"))

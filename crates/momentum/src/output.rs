@@ -78,7 +78,16 @@ pub fn money(m: Option<Money>) -> String {
 }
 
 pub fn deal_table(org: &Org, deals: &[DealSummary]) -> String {
-    let mut t = table(&["id", "title", "owner", "account", "value", "status", "stage", "next step"]);
+    let mut t = table(&[
+        "id",
+        "title",
+        "owner",
+        "account",
+        "value",
+        "status",
+        "stage",
+        "next step",
+    ]);
     for d in deals {
         let next = d.next_step.as_ref().map_or_else(String::new, |n| {
             format!(
@@ -106,7 +115,8 @@ pub fn deal_table(org: &Org, deals: &[DealSummary]) -> String {
 pub fn deal_view(org: &Org, v: &DealView) -> String {
     let d = &v.summary;
     let contact = |id: Option<momentum_core::model::ContactId>| {
-        id.and_then(|c| v.contacts.get(&c.0).cloned()).unwrap_or_else(|| "—".to_owned())
+        id.and_then(|c| v.contacts.get(&c.0).cloned())
+            .unwrap_or_else(|| "—".to_owned())
     };
     let mut s = format!(
         "Deal {} · {}\nOwner: {}   Account: {}   Value: {}\nStatus: {}   Stage: {} {}   Expected close: {}\n",
@@ -121,7 +131,11 @@ pub fn deal_view(org: &Org, v: &DealView) -> String {
         d.expected_close.map_or_else(|| "—".to_owned(), |x| x.to_string()),
     );
     if let Some(reason) = &d.close_reason {
-        s += &format!("Closed {}: {}\n", d.closed_at.map(|t| local(org, t)).unwrap_or_default(), reason);
+        s += &format!(
+            "Closed {}: {}\n",
+            d.closed_at.map(|t| local(org, t)).unwrap_or_default(),
+            reason
+        );
     }
     s += "\nNext step: ";
     s += &match &d.next_step {
@@ -130,7 +144,11 @@ pub fn deal_view(org: &Org, v: &DealView) -> String {
             local(org, n.due),
             n.kind,
             n.aims_at.name,
-            if n.buyer_committed { "buyer committed" } else { "seller scheduled" }
+            if n.buyer_committed {
+                "buyer committed"
+            } else {
+                "seller scheduled"
+            }
         ),
         None => "none (closed)\n".to_owned(),
     };
@@ -175,7 +193,11 @@ pub fn deal_view(org: &Org, v: &DealView) -> String {
             org.ladder.name(i.objective),
             i.result,
             i.commitment,
-            if i.notes.is_empty() { String::new() } else { format!(" — {}", i.notes) }
+            if i.notes.is_empty() {
+                String::new()
+            } else {
+                format!(" — {}", i.notes)
+            }
         );
     }
     s

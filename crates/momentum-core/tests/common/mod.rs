@@ -220,10 +220,7 @@ pub fn call(objective: u8, result: Outcome, ending: Option<Ending>) -> LogIntera
 #[track_caller]
 pub fn assert_invalid(err: &DomainError, field: &str, value: &str, rule: &str) {
     assert_eq!(err.field(), Some(field), "wrong field in {err:?}");
-    let DomainError::Invalid {
-        value: v, rule: r, ..
-    } = err
-    else {
+    let DomainError::Invalid { value: v, rule: r, .. } = err else {
         panic!("expected Invalid, got {err:?}");
     };
     assert_eq!(v, value, "wrong value in {err:?}");
