@@ -972,12 +972,36 @@ fn rescheduling_moves_the_one_next_step() {
     let err = reschedule(&actor(&w.seller_a1), w.rules(), &deal, step(past, None), None, now).unwrap_err();
     assert_invalid(&err, "next_step.due", &past.to_string(), "in the future");
     let due = after(now.at, days(9));
-    let err = reschedule(&actor(&w.seller_a1), w.rules(), &deal, step(due, Some(Step(2))), None, now).unwrap_err();
+    let err = reschedule(
+        &actor(&w.seller_a1),
+        w.rules(),
+        &deal,
+        step(due, Some(Step(2))),
+        None,
+        now,
+    )
+    .unwrap_err();
     assert_invalid(&err, "next_step.aims_at", "2", "a decision the buyer has not made yet");
-    let err = reschedule(&actor(&w.seller_a1), w.rules(), &deal, step(due, Some(Step(9))), None, now).unwrap_err();
+    let err = reschedule(
+        &actor(&w.seller_a1),
+        w.rules(),
+        &deal,
+        step(due, Some(Step(9))),
+        None,
+        now,
+    )
+    .unwrap_err();
     assert_invalid(&err, "next_step.aims_at", "9", "from 1 to 7");
 
-    let change = reschedule(&actor(&w.seller_a1), w.rules(), &deal, step(due, Some(Step(5))), None, now).unwrap();
+    let change = reschedule(
+        &actor(&w.seller_a1),
+        w.rules(),
+        &deal,
+        step(due, Some(Step(5))),
+        None,
+        now,
+    )
+    .unwrap();
     let next = change.deal.next_step().unwrap();
     assert_eq!(
         (next.due, next.kind, next.aims_at),

@@ -24,6 +24,7 @@ pub(crate) struct Calendar {
     dates: Vec<Date>,
     /// Day number (days since 1970-01-01) of `today`.
     pub today_day: i64,
+    pub today: Date,
     /// The instant the simulated history stops: `today` at 07:00 UTC.
     pub horizon: i64,
 }
@@ -50,6 +51,7 @@ impl Calendar {
             first_day,
             dates,
             today_day,
+            today,
             horizon: today_day * DAY + HORIZON_HOUR * HOUR,
         }
     }
@@ -62,6 +64,15 @@ impl Calendar {
             "demo day {day} lies outside the simulated window"
         );
         self.dates[i as usize]
+    }
+
+    /// The day number of `date`.
+    pub(crate) fn day_of_date(&self, date: Date) -> i64 {
+        let back = self
+            .today
+            .since(date)
+            .expect("days between two civil dates always fit a span");
+        self.today_day - i64::from(back.get_days())
     }
 
     /// The date (UTC) of the instant `secs`.
@@ -96,15 +107,6 @@ pub(crate) fn weekday_at_or_after(day: i64) -> i64 {
     match weekday(day) {
         5 => day + 2,
         6 => day + 1,
-        _ => day,
-    }
-}
-
-/// The last working day at or before `day`.
-pub(crate) fn weekday_at_or_before(day: i64) -> i64 {
-    match weekday(day) {
-        5 => day - 1,
-        6 => day - 2,
         _ => day,
     }
 }

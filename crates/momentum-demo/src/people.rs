@@ -99,9 +99,14 @@ pub(crate) const TOO_EARLY_SELLERS: [&str; 2] = ["grace@demo.momentum.test", "ke
 /// Sellers per manager at large scale.
 const LARGE_TEAM_SIZE: usize = 10;
 
-/// Won value per deal the org averages, in cents, measured on the demo's own simulation;
-/// goals are set a little above what a seller's share of deals brings in.
-const WON_VALUE_PER_DEAL_MINOR: i64 = 1_400_000;
+/// Won value per deal, in cents, as measured on the demo's own simulation (the `stats`
+/// example); goals are set up to 30% above what a seller's share of deals brings in.
+fn won_value_per_deal_minor(scale: Scale) -> i64 {
+    match scale {
+        Scale::Small => 830_000,
+        Scale::Large => 1_110_000,
+    }
+}
 
 pub(crate) fn make(seed: u64, scale: Scale, cal: &Calendar) -> Cast {
     let mut rng = ChaCha8Rng::seed_from_u64(stream_seed(seed, STREAM_PEOPLE, 0));
@@ -139,31 +144,53 @@ pub(crate) fn make(seed: u64, scale: Scale, cal: &Calendar) -> Cast {
 fn make_users(scale: Scale, at: i64, rng: &mut ChaCha8Rng) -> (Vec<User>, Vec<Seller>) {
     let now = crate::clock::ts(at);
     let mut users: Vec<User> = Vec::new();
-    let mut add = |users: &mut Vec<User>, actor: Option<&Actor>, email: &str, name: &str, role, manager: Option<usize>| {
-        let id = UserId(users.len() as i64 + 1);
-        let manager = manager.map(|i| &users[i]);
-        let user = commands::add_user(
-            actor,
-            id,
-            NewUser {
-                email,
-                name,
-                role,
-                manager,
-            },
-            now,
-        )
-        .unwrap_or_else(|e| bug("add_user", e));
-        users.push(user);
-        users.len() - 1
-    };
-    add(&mut users, None, "admin@demo.momentum.test", "Ada Admin", Role::Admin, None);
+    let add =
+        |users: &mut Vec<User>, actor: Option<&Actor>, email: &str, name: &str, role: Role, manager: Option<usize>| {
+            let id = UserId(users.len() as i64 + 1);
+            let manager = manager.map(|i| &users[i]);
+            let user = commands::add_user(
+                actor,
+                id,
+                NewUser {
+                    email,
+                    name,
+                    role,
+                    manager,
+                },
+                now,
+            )
+            .unwrap_or_else(|e| bug("add_user", e));
+            users.push(user);
+            users.len() - 1
+        };
+    add(
+        &mut users,
+        None,
+        "admin@demo.momentum.test",
+        "Ada Admin",
+        Role::Admin,
+        None,
+    );
     let admin = Actor {
         user: users[0].id,
         role: Role::Admin,
     };
-    let maria = add(&mut users, Some(&admin), "maria.manager@demo.momentum.test", "Maria Lopez", Role::Manager, None);
-    let mark = add(&mut users, Some(&admin), "mark.manager@demo.momentum.test", "Mark Chen", Role::Manager, None);
+    let maria = add(
+        &mut users,
+        Some(&admin),
+        "maria.manager@demo.momentum.test",
+        "Maria Lopez",
+        Role::Manager,
+        None,
+    );
+    let mark = add(
+        &mut users,
+        Some(&admin),
+        "mark.manager@demo.momentum.test",
+        "Mark Chen",
+        Role::Manager,
+        None,
+    );
     let mut managers = vec![maria, mark];
     let mut sellers = Vec::new();
     let mut seller_user = |users: &mut Vec<User>, i: usize, skill_permille, gives_up_early, asks_too_early, weight| {
@@ -182,7 +209,14 @@ fn make_users(scale: Scale, at: i64, rng: &mut ChaCha8Rng) -> (Vec<User>, Vec<Se
     };
     for s in &BASE_SELLERS {
         let email = format!("{}@{DOMAIN}", s.local);
-        let i = add(&mut users, Some(&admin), &email, s.name, Role::Seller, Some(managers[s.team]));
+        let i = add(
+            &mut users,
+            Some(&admin),
+            &email,
+            s.name,
+            Role::Seller,
+            Some(managers[s.team]),
+        );
         seller_user(&mut users, i, s.skill_permille, s.gives_up_early, s.asks_too_early, 100);
     }
     if scale == Scale::Large {
@@ -229,7 +263,9 @@ fn make_accounts(scale: Scale, at: i64, rng: &mut ChaCha8Rng) -> (Vec<Account>, 
     let mut accounts = Vec::with_capacity(n);
     let mut contacts = Vec::with_capacity(n * 2);
     let mut refs = Vec::with_capacity(n);
-    let combos = BRAND_HEADS.len() * BRAND_TAILS.len() * INDUSTRIES.len() * REGIONS.len();
+    // Regional suffixes only when the plain names run out (the large scale).
+    let plain = BRAND_HEADS.len() * BRAND_TAILS.len() * INDUSTRIES.len();
+    let combos = if n <= plain { plain } else { plain * REGIONS.len() };
     assert!(n <= combos, "not enough distinct company names for {n} accounts");
     for i in 0..n {
         // A fixed prime stride walks all name combinations once, in a mixed-up order.
@@ -247,7 +283,8 @@ fn make_accounts(scale: Scale, at: i64, rng: &mut ChaCha8Rng) -> (Vec<Account>, 
             region.replace(' ', "-").to_lowercase()
         );
         let id = AccountId(i as i64 + 1);
-        let account = commands::add_account(&admin, id, &name, Some(&domain), now).unwrap_or_else(|e| bug("add_account", e));
+        let account =
+            commands::add_account(&admin, id, &name, Some(&domain), now).unwrap_or_else(|e| bug("add_account", e));
         let count: u8 = match rng.random_range(0..100) {
             0..40 => 1,
             40..75 => 2,
@@ -292,7 +329,7 @@ fn make_accounts(scale: Scale, at: i64, rng: &mut ChaCha8Rng) -> (Vec<Account>, 
 /// the first of the month.
 fn make_goals(users: &[User], sellers: &[Seller], scale: Scale, cal: &Calendar, rng: &mut ChaCha8Rng) -> Vec<Goal> {
     let total_weight: u64 = sellers.iter().map(|s| u64::from(s.weight)).sum();
-    let current = Month::of(cal.date_of_day(cal.today_day));
+    let current = Month::of(cal.today);
     let mut months = Vec::with_capacity(13);
     let mut m = current;
     for _ in 0..13 {
@@ -314,19 +351,21 @@ fn make_goals(users: &[User], sellers: &[Seller], scale: Scale, cal: &Calendar, 
     let stretch: Vec<i64> = sellers.iter().map(|_| rng.random_range(100..=130)).collect();
     let mut goals = Vec::with_capacity(13 * sellers.len());
     for month in months {
-        let first = month.first_day();
-        let day = cal.today_day - i64::from(cal.date_of_day(cal.today_day).since(first).map_or(0, |s| s.get_days()));
+        let day = cal.day_of_date(month.first_day());
         // Set early on the first of the month, before the demo's "now" even on the 1st.
         let at = crate::clock::ts(day * DAY + 6 * HOUR);
         for (s, stretch) in sellers.iter().zip(&stretch) {
             let manager_id = s.owner.manager.expect("every demo seller has a manager");
-            let manager = users.iter().find(|u| u.id == manager_id).expect("the manager is a demo user");
+            let manager = users
+                .iter()
+                .find(|u| u.id == manager_id)
+                .expect("the manager is a demo user");
             let actor = Actor {
                 user: manager.id,
                 role: manager.role,
             };
             let deals_per_month = scale.deals() as i64 * i64::from(s.weight) / (total_weight as i64 * 12);
-            let target = deals_per_month * WON_VALUE_PER_DEAL_MINOR * stretch / 100;
+            let target = deals_per_month * won_value_per_deal_minor(scale) * stretch / 100;
             // Round to whole thousands of dollars, as managers do.
             let amount = Money::new((target / 100_000).max(1) * 100_000, Currency::USD);
             goals.push(commands::set_goal(&actor, &s.owner, month, amount, at).unwrap_or_else(|e| bug("set_goal", e)));
@@ -387,4 +426,60 @@ fn make_check_ins(seed: u64, sellers: &[Seller], cal: &Calendar) -> Vec<CheckIn>
             .unwrap_or_else(|e| bug("check_in", e))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn cast(scale: Scale) -> Cast {
+        make(42, scale, &Calendar::new(jiff::civil::Date::constant(2026, 11, 24)))
+    }
+
+    #[test]
+    fn large_keeps_the_small_cast_and_adds_full_teams() {
+        let small = cast(Scale::Small);
+        let large = cast(Scale::Large);
+        assert_eq!(large.people.users[..11], small.people.users[..]);
+        assert_eq!(large.sellers.len(), 200);
+        let managers: Vec<&User> = large.people.users.iter().filter(|u| u.role == Role::Manager).collect();
+        assert_eq!(managers.len(), 20);
+        for m in managers {
+            assert_eq!(
+                large.people.users.iter().filter(|u| u.manager == Some(m.id)).count(),
+                10,
+                "{}",
+                m.email
+            );
+        }
+        let emails: BTreeSet<&str> = large.people.users.iter().map(|u| u.email.as_str()).collect();
+        assert_eq!(emails.len(), large.people.users.len(), "user e-mails are unique");
+        let planted: Vec<&Seller> = large
+            .sellers
+            .iter()
+            .filter(|s| s.gives_up_early || s.asks_too_early)
+            .collect();
+        assert_eq!(planted.len(), 4, "the planted sellers are the same four at every scale");
+    }
+
+    #[test]
+    fn account_names_and_domains_are_unique() {
+        let large = cast(Scale::Large);
+        assert_eq!(large.people.accounts.len(), 100_000);
+        let names: BTreeSet<&str> = large.people.accounts.iter().map(|a| a.name.as_str()).collect();
+        let domains: BTreeSet<&str> = large
+            .people
+            .accounts
+            .iter()
+            .filter_map(|a| a.domain.as_deref())
+            .collect();
+        assert_eq!(names.len(), 100_000);
+        assert_eq!(domains.len(), 100_000);
+        for (a, r) in large.people.accounts.iter().zip(&large.accounts) {
+            let first = &large.people.contacts[r.first_contact as usize - 1];
+            assert_eq!(first.account, Some(a.id));
+        }
+    }
 }

@@ -5,25 +5,34 @@ use momentum_core::vocab::{LostCategory, NeedKind};
 
 /// First halves of company names.
 pub(crate) const BRAND_HEADS: [&str; 50] = [
-    "North", "Blue", "Silver", "Iron", "Bright", "Cedar", "Harbor", "Summit", "Red", "Green", "Oak", "Pine",
-    "Stone", "River", "Lake", "Golden", "Sun", "Star", "Maple", "Granite", "Coral", "Swift", "True", "Clear",
-    "Prime", "Alder", "Falcon", "Eagle", "Fox", "Wolf", "Bear", "Elm", "Birch", "Copper", "Crystal", "Delta",
-    "Echo", "Frontier", "Key", "Lumen", "Metro", "Nova", "Orbit", "Pioneer", "Quarry", "High", "Sage", "Tidal",
-    "Vista", "Willow",
+    "North", "Blue", "Silver", "Iron", "Bright", "Cedar", "Harbor", "Summit", "Red", "Green", "Oak", "Pine", "Stone",
+    "River", "Lake", "Golden", "Sun", "Star", "Maple", "Granite", "Coral", "Swift", "True", "Clear", "Prime", "Alder",
+    "Falcon", "Eagle", "Fox", "Wolf", "Bear", "Elm", "Birch", "Copper", "Crystal", "Delta", "Echo", "Frontier", "Key",
+    "Lumen", "Metro", "Nova", "Orbit", "Pioneer", "Quarry", "High", "Sage", "Tidal", "Vista", "Willow",
 ];
 
 /// Second halves of company names.
 pub(crate) const BRAND_TAILS: [&str; 50] = [
     "wind", "field", "gate", "bridge", "point", "stone", "wood", "works", "line", "path", "peak", "view", "well",
     "ford", "haven", "crest", "brook", "light", "mark", "port", "side", "way", "vale", "shore", "ridge", "land",
-    "star", "wave", "rock", "bay", "hill", "dale", "mont", "spring", "stream", "top", "water", "forge", "tree",
-    "moor", "fall", "glen", "cliff", "croft", "mill", "ward", "wick", "more", "ton", "by",
+    "star", "wave", "rock", "bay", "hill", "dale", "mont", "spring", "stream", "top", "water", "forge", "tree", "moor",
+    "fall", "glen", "cliff", "croft", "mill", "ward", "wick", "more", "ton", "by",
 ];
 
 /// What the companies do.
 pub(crate) const INDUSTRIES: [&str; 12] = [
-    "Logistics", "Health", "Foods", "Capital", "Energy", "Manufacturing", "Retail", "Software", "Insurance",
-    "Construction", "Pharma", "Media",
+    "Logistics",
+    "Health",
+    "Foods",
+    "Capital",
+    "Energy",
+    "Manufacturing",
+    "Retail",
+    "Software",
+    "Insurance",
+    "Construction",
+    "Pharma",
+    "Media",
 ];
 
 /// Tells apart companies that would otherwise share a name (large scale only).
@@ -53,11 +62,56 @@ pub(crate) const FIRST_NAMES: [&str; 50] = [
 ];
 
 pub(crate) const LAST_NAMES: [&str; 50] = [
-    "Smith", "Garcia", "Muller", "Rossi", "Novak", "Silva", "Khan", "Tanaka", "Olsen", "Dubois", "Kowalski",
-    "Ivanova", "Costa", "Mensah", "Brown", "Lee", "Wilson", "Martin", "Moreau", "Schmidt", "Jansen", "Nielsen",
-    "Popescu", "Horvat", "Ahmed", "Ito", "Reyes", "Walsh", "Byrne", "Murphy", "Fischer", "Weber", "Bauer",
-    "Lindqvist", "Berg", "Okafor", "Adeyemi", "Patel", "Singh", "Gupta", "Cohen", "Levi", "Romano", "Ferreira",
-    "Santos", "Nguyen", "Tran", "Park", "Choi", "Yamamoto",
+    "Smith",
+    "Garcia",
+    "Muller",
+    "Rossi",
+    "Novak",
+    "Silva",
+    "Khan",
+    "Tanaka",
+    "Olsen",
+    "Dubois",
+    "Kowalski",
+    "Ivanova",
+    "Costa",
+    "Mensah",
+    "Brown",
+    "Lee",
+    "Wilson",
+    "Martin",
+    "Moreau",
+    "Schmidt",
+    "Jansen",
+    "Nielsen",
+    "Popescu",
+    "Horvat",
+    "Ahmed",
+    "Ito",
+    "Reyes",
+    "Walsh",
+    "Byrne",
+    "Murphy",
+    "Fischer",
+    "Weber",
+    "Bauer",
+    "Lindqvist",
+    "Berg",
+    "Okafor",
+    "Adeyemi",
+    "Patel",
+    "Singh",
+    "Gupta",
+    "Cohen",
+    "Levi",
+    "Romano",
+    "Ferreira",
+    "Santos",
+    "Nguyen",
+    "Tran",
+    "Park",
+    "Choi",
+    "Yamamoto",
 ];
 
 /// Buyers' job titles.
@@ -173,6 +227,12 @@ pub(crate) const NOTES_ADVANCED: [&str; 4] = [
     "They agreed and booked the next step with me.",
     "Sponsor on board; next meeting in the calendar.",
     "Clear yes on this step.",
+];
+
+pub(crate) const NOTES_SOLD: [&str; 3] = [
+    "Signed. Kick-off booked.",
+    "Contract signed by the sponsor.",
+    "They signed; handing over to onboarding.",
 ];
 
 pub(crate) const NOTES_STAYED: [&str; 3] = [

@@ -52,7 +52,7 @@ pub(crate) fn read_opt_date(row: &Row, i: usize) -> StoreResult<Option<Date>> {
 /// Parses a stored vocabulary word; a bad one means the data was edited by hand.
 pub(crate) fn word<T>(row: &Row, i: usize, parse: fn(&str, &str) -> momentum_core::Result<T>) -> StoreResult<T> {
     let s = row.text(i)?;
-    parse("stored value", s).map_err(|e| corrupt(e))
+    parse("stored value", s).map_err(corrupt)
 }
 
 pub(crate) fn currency(row: &Row, i: usize) -> StoreResult<Currency> {

@@ -265,18 +265,19 @@ pub fn create_org(
     })
 }
 
-pub fn add_user(
-    store: &mut Store,
-    s: &Session,
-    email: &str,
-    name: &str,
-    role: Role,
-    manager_email: Option<&str>,
-    password_hash: Option<&str>,
-    now: Timestamp,
-) -> StoreResult<User> {
+/// A user as an admin adds them; the manager is named by e-mail.
+#[derive(Debug)]
+pub struct AddUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub manager: Option<&'a str>,
+    pub password_hash: Option<&'a str>,
+}
+
+pub fn add_user(store: &mut Store, s: &Session, input: AddUser<'_>, now: Timestamp) -> StoreResult<User> {
     store.write(|tx| {
-        let manager = match manager_email {
+        let manager = match input.manager {
             Some(m) => Some(user_by_email(tx, s.org.id, "manager", m)?),
             None => None,
         };
@@ -285,14 +286,14 @@ pub fn add_user(
             Some(&s.actor()),
             id,
             commands::NewUser {
-                email,
-                name,
-                role,
+                email: input.email,
+                name: input.name,
+                role: input.role,
                 manager: manager.as_ref(),
             },
             now,
         )?;
-        insert_user(tx, s.org.id, &user, password_hash)?;
+        insert_user(tx, s.org.id, &user, input.password_hash)?;
         Ok(user)
     })
 }

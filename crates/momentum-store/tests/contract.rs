@@ -60,7 +60,19 @@ fn world(db: &TestDb) -> World {
         ("sue@acme.test", "Sue Seller", Role::Seller, Some("mia@acme.test")),
         ("bob@acme.test", "Bob Seller", Role::Seller, Some("max@acme.test")),
     ] {
-        ops::add_user(&mut store, &admin, email, name, role, manager, None, t0()).unwrap();
+        ops::add_user(
+            &mut store,
+            &admin,
+            ops::AddUser {
+                email,
+                name,
+                role,
+                manager,
+                password_hash: None,
+            },
+            t0(),
+        )
+        .unwrap();
     }
     let account = ops::add_account(&mut store, &admin, "Globex", Some("globex.test"), t0())
         .unwrap()
@@ -532,11 +544,13 @@ fn user_rules_hold(db: &TestDb) {
     let err = ops::add_user(
         &mut w.store,
         &sam,
-        "new@acme.test",
-        "New",
-        Role::Seller,
-        None,
-        None,
+        ops::AddUser {
+            email: "new@acme.test",
+            name: "New",
+            role: Role::Seller,
+            manager: None,
+            password_hash: None,
+        },
         t0(),
     )
     .unwrap_err();
@@ -544,11 +558,13 @@ fn user_rules_hold(db: &TestDb) {
     let err = ops::add_user(
         &mut w.store,
         &admin,
-        "SAM@acme.test",
-        "Dup",
-        Role::Seller,
-        None,
-        None,
+        ops::AddUser {
+            email: "SAM@acme.test",
+            name: "Dup",
+            role: Role::Seller,
+            manager: None,
+            password_hash: None,
+        },
         t0(),
     )
     .unwrap_err();
@@ -556,11 +572,13 @@ fn user_rules_hold(db: &TestDb) {
     let err = ops::add_user(
         &mut w.store,
         &admin,
-        "x@acme.test",
-        "X",
-        Role::Seller,
-        Some("sam@acme.test"),
-        None,
+        ops::AddUser {
+            email: "x@acme.test",
+            name: "X",
+            role: Role::Seller,
+            manager: Some("sam@acme.test"),
+            password_hash: None,
+        },
         t0(),
     )
     .unwrap_err();

@@ -460,11 +460,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let u = ops::add_user(
                 &mut store,
                 &s,
-                &email,
-                &name,
-                role,
-                manager.as_deref(),
-                hash.as_deref(),
+                ops::AddUser {
+                    email: &email,
+                    name: &name,
+                    role,
+                    manager: manager.as_deref(),
+                    password_hash: hash.as_deref(),
+                },
                 at,
             )?;
             out.show(&u, |u| {
