@@ -874,7 +874,7 @@ fn demo(store: &mut Store, args: DemoArgs, out: &mut Out) -> anyhow::Result<()> 
             summary.decisions,
             momentum_demo::DEMO_PASSWORD
         );
-        for u in users.iter().filter(|u| u.role != Role::Seller).chain(users.iter().filter(|u| u.role == Role::Seller).take(3)) {
+        for u in users.iter().filter(|u| u.role != Role::Seller).take(3).chain(users.iter().filter(|u| u.role == Role::Seller).take(3)) {
             text += &format!("  {:<8} {:<16} momentum --as {} today\n", u.role.as_str(), u.name, u.email);
         }
         text
