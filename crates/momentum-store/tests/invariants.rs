@@ -161,7 +161,7 @@ fn run_op(w: &mut World, actor: &Session, id: DealId, op: &Op, now: Now) -> Resu
                 buyer_words: "We lose orders",
                 consequence: "Churn",
                 matters_by: now.today.tomorrow().unwrap(),
-                cost_per_month: Money::new(100_00, Currency::USD),
+                cost_per_month: Money::new(10_000, Currency::USD),
                 expected_version: None,
             };
             ops::set_need(&mut w.store, actor, id, input, now).map(drop)
