@@ -264,7 +264,7 @@ pub struct LogInteraction {
     pub kind: InteractionKind,
     pub contact: Option<ContactId>,
     /// The decision the seller asked for.
-    pub objective: Step,
+    pub objective: Option<Step>,
     pub result: Outcome,
     /// The step the deal stands on after an `advanced` or `back` result; by default the
     /// objective (advanced) or one step down (back).
@@ -287,7 +287,10 @@ pub fn log_interaction(
 ) -> Result<DealChange> {
     let mut next = begin_change(actor, deal, input.expected_version, "an interaction")?;
     let occurred_at = check_occurred_at("occurred_at", input.occurred_at, deal, now)?;
-    rules.ladder.check("objective", input.objective)?;
+    let objective = rules.ladder.check(
+        "objective",
+        input.objective.unwrap_or(rules.ladder.next_after(deal.stage)),
+    )?;
     check_len("notes", &input.notes, NOTES_MAX)?;
     let ending = input.ending.ok_or_else(|| {
         DomainError::missing(
@@ -326,7 +329,7 @@ pub fn log_interaction(
             }
             _ => Some(top),
         },
-        (Outcome::Advanced, _) => Some(input.reached.unwrap_or(input.objective)),
+        (Outcome::Advanced, _) => Some(input.reached.unwrap_or(objective)),
         (Outcome::Back, Ending::Sold) => {
             return Err(DomainError::invalid(
                 "result",
@@ -423,7 +426,7 @@ pub fn log_interaction(
         user: actor.user,
         contact: input.contact,
         kind: input.kind,
-        objective: input.objective,
+        objective,
         result: input.result,
         commitment,
         notes: input.notes.trim().to_owned(),

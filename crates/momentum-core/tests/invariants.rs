@@ -399,7 +399,7 @@ fn issue(w: &World, users: &[User], store: &Store, turn: &Turn, now: Now) -> Iss
             let input = LogInteraction {
                 kind: *kind,
                 contact: contact(*c),
-                objective: objective.resolve(stage, top),
+                objective: Some(objective.resolve(stage, top)),
                 result: *result,
                 reached: reached.map(|r| r.resolve(stage, top)),
                 ending,

@@ -426,7 +426,7 @@ impl<'w, 'a> Sim<'w, 'a> {
         let input = LogInteraction {
             kind,
             contact: Some(contact),
-            objective,
+            objective: Some(objective),
             result,
             reached: None,
             ending: Some(ending),

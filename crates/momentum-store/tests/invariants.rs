@@ -135,7 +135,7 @@ fn run_op(w: &mut World, actor: &Session, id: DealId, op: &Op, now: Now) -> Resu
             let input = LogInteraction {
                 kind: InteractionKind::Call,
                 contact: contact(c),
-                objective: Step(objective),
+                objective: Some(Step(objective)),
                 result,
                 reached: None,
                 ending,

@@ -583,10 +583,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print_change(&mut out, &s, &c, "Reassigned")?;
         }
         Command::Log(args) => {
-            let objective = match &args.objective {
-                Some(o) => step("objective", o)?,
-                None => Step(0),
-            };
+            let objective = args.objective.as_deref().map(|o| step("objective", o)).transpose()?;
             let ending = if args.sold {
                 Some(Ending::Sold)
             } else if args.definitive_no {
@@ -613,16 +610,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 expected_version: args.version,
             };
             let id = DealId(args.deal);
-            let input = if args.objective.is_none() {
-                // Default objective: the next decision up from where the deal stands.
-                let current = ops::show_deal(&mut store, &s, id)?.summary.stage.step;
-                commands::LogInteraction {
-                    objective: s.org.ladder.next_after(Step(current)),
-                    ..input
-                }
-            } else {
-                input
-            };
             let c = ops::log_interaction(&mut store, &s, id, input, now)?;
             print_change(&mut out, &s, &c, "Logged")?;
         }

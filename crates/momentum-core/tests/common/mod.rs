@@ -205,7 +205,7 @@ pub fn call(objective: u8, result: Outcome, ending: Option<Ending>) -> LogIntera
     LogInteraction {
         kind: InteractionKind::Call,
         contact: Some(BUYER),
-        objective: Step(objective),
+        objective: Some(Step(objective)),
         result,
         reached: None,
         ending,

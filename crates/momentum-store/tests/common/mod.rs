@@ -146,7 +146,7 @@ pub fn advance(contact: ContactId, objective: u8, next_due_hours: i64) -> LogInt
     LogInteraction {
         kind: InteractionKind::Meeting,
         contact: Some(contact),
-        objective: Step(objective),
+        objective: Some(Step(objective)),
         result: Outcome::Advanced,
         reached: None,
         ending: Some(Ending::Scheduled(FollowUp::At(NextStepInput {
