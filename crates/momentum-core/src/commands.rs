@@ -165,6 +165,49 @@ pub fn add_contact(_actor: &Actor, id: ContactId, input: NewContact<'_>, now: Ti
     })
 }
 
+/// Changes an account's name and domain, by the rules [`add_account`] applies.
+pub fn edit_account(actor: &Actor, account: &Account, name: &str, domain: Option<&str>) -> Result<Account> {
+    add_account(actor, account.id, name, domain, account.created_at)
+}
+
+/// Changes a contact, by the rules [`add_contact`] applies; the caller checks that the
+/// account exists.
+pub fn edit_contact(actor: &Actor, contact: &Contact, input: NewContact<'_>) -> Result<Contact> {
+    add_contact(actor, contact.id, input, contact.created_at)
+}
+
+/// Shortest and longest text a search looks for.
+pub const SEARCH_MIN: usize = 2;
+pub const SEARCH_MAX: usize = 100;
+
+/// Checks what a person typed into a search box (field `q`); returns it trimmed.
+pub fn search_query(text: &str) -> Result<String> {
+    let t = check_text("q", text, SEARCH_MAX, "type what to search for")?;
+    if t.chars().count() < SEARCH_MIN {
+        return Err(DomainError::invalid(
+            "q",
+            t,
+            format!("a search looks for at least {SEARCH_MIN} characters"),
+        ));
+    }
+    Ok(t)
+}
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+pub const TOKEN_NAME_MAX: usize = 100;
+
+/// Checks the name a user gives a new API token (field `name`); returns it trimmed.
+pub fn api_token_name(name: &str) -> Result<String> {
+    check_text(
+        "name",
+        name,
+        TOKEN_NAME_MAX,
+        "name the token after where it is used, e.g. \"spreadsheet export\"",
+    )
+}
+
 // ---------------------------------------------------------------------------------------
 // Deals
 
@@ -916,4 +959,68 @@ fn check_occurred_at(field: &str, at: Option<Timestamp>, deal: &Deal, now: Now) 
 
 fn max_ts(a: Option<Timestamp>, b: Timestamp) -> Timestamp {
     a.map_or(b, |a| a.max(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor() -> Actor {
+        Actor {
+            user: UserId(1),
+            role: Role::Seller,
+        }
+    }
+
+    fn t0() -> Timestamp {
+        "2026-06-01T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn editing_an_account_keeps_its_id_and_creation_and_applies_the_add_rules() {
+        let a = add_account(&actor(), AccountId(7), "Globex", Some("globex.test"), t0()).unwrap();
+        let e = edit_account(&actor(), &a, "  Globex Corp ", Some(" ")).unwrap();
+        assert_eq!((e.id, e.created_at), (a.id, a.created_at));
+        assert_eq!((e.name.as_str(), e.domain), ("Globex Corp", None));
+        let err = edit_account(&actor(), &a, " ", None).unwrap_err();
+        assert_eq!(err.field(), Some("account.name"));
+    }
+
+    #[test]
+    fn editing_a_contact_applies_the_add_rules() {
+        let input = |email| NewContact {
+            account: Some(AccountId(7)),
+            name: "Hank",
+            email,
+            phone: None,
+            title: None,
+        };
+        let c = add_contact(&actor(), ContactId(3), input(None), t0()).unwrap();
+        let e = edit_contact(&actor(), &c, input(Some("HANK@globex.test"))).unwrap();
+        assert_eq!((e.id, e.created_at), (c.id, c.created_at));
+        assert_eq!(e.email.unwrap().as_str(), "hank@globex.test");
+        let err = edit_contact(&actor(), &c, input(Some("not an address"))).unwrap_err();
+        assert_eq!(err.field(), Some("contact.email"));
+    }
+
+    #[test]
+    fn a_search_needs_two_to_a_hundred_characters() {
+        assert_eq!(search_query("  ab ").unwrap(), "ab");
+        for bad in ["", "   ", "a", " é "] {
+            assert_eq!(search_query(bad).unwrap_err().field(), Some("q"), "{bad:?}");
+        }
+        assert!(search_query(&"x".repeat(SEARCH_MAX)).is_ok());
+        assert!(search_query(&"x".repeat(SEARCH_MAX + 1)).is_err());
+    }
+
+    #[test]
+    fn a_token_has_a_short_name() {
+        assert_eq!(api_token_name(" export ").unwrap(), "export");
+        assert_eq!(api_token_name(" ").unwrap_err().field(), Some("name"));
+        assert!(api_token_name(&"n".repeat(TOKEN_NAME_MAX)).is_ok());
+        assert_eq!(
+            api_token_name(&"n".repeat(TOKEN_NAME_MAX + 1)).unwrap_err().field(),
+            Some("name")
+        );
+    }
 }

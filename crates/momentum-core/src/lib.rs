@@ -13,6 +13,7 @@
 //! 5. a seller acts on their own deals, a manager on their team's, an admin on the org's;
 //! 6. money is integer minor units ([`money::Money`]).
 
+pub mod cholesterol;
 pub mod commands;
 pub mod error;
 pub mod model;

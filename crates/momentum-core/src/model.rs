@@ -28,7 +28,7 @@ macro_rules! id_type {
     )+};
 }
 
-id_type!(OrgId, UserId, AccountId, ContactId, DealId, CheckInId);
+id_type!(OrgId, UserId, AccountId, ContactId, DealId, CheckInId, ApiTokenId);
 
 /// The clock a command sees: the instant, and the date it is in the org's time zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

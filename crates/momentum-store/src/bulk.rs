@@ -78,7 +78,8 @@ impl<'a> BulkWriter<'a> {
         }
     }
 
-    /// Moves the id counters past the ids the bulk rows used.
+    /// Moves the id counters past the ids the bulk rows used, and sums the open deals
+    /// into the pipeline summary.
     pub fn finish(self) -> StoreResult<()> {
         let kinds = [
             ("org_ids", "orgs", "org_id"),
@@ -89,6 +90,7 @@ impl<'a> BulkWriter<'a> {
             ("check_in_ids", "check_ins", "check_in_id"),
         ];
         let backend = self.store.backend();
+        let org = self.org;
         self.store.write(|tx| {
             for (kind, table, column) in kinds {
                 let sql = match backend {
@@ -100,6 +102,11 @@ impl<'a> BulkWriter<'a> {
                     }
                 };
                 tx.query(&sql, &[])?;
+            }
+            if let Some(org) = org {
+                for sql in ops::RECOUNT_OPEN_PIPELINE {
+                    tx.exec(sql, &[org.0.into()])?;
+                }
             }
             Ok(())
         })

@@ -12,10 +12,13 @@
 
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod bulk;
+pub mod directory;
 mod error;
 mod map;
 pub mod ops;
+pub mod pipeline;
 mod schema;
 pub mod sql;
 
@@ -127,14 +130,15 @@ impl Store {
     /// Drops every Momentum table and rebuilds an empty schema (`demo --force`).
     pub fn reset(&mut self) -> StoreResult<()> {
         let drop = match self.backend() {
-            Backend::Sqlite => "DROP TABLE IF EXISTS check_ins; DROP TABLE IF EXISTS goals; DROP TABLE IF EXISTS interactions; \
+            Backend::Sqlite => "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS api_tokens; \
+                DROP TABLE IF EXISTS sign_in_failures; DROP TABLE IF EXISTS open_pipeline; DROP TABLE IF EXISTS check_ins; DROP TABLE IF EXISTS goals; DROP TABLE IF EXISTS interactions; \
                 DROP TABLE IF EXISTS decisions; DROP TABLE IF EXISTS compelling_needs; DROP TABLE IF EXISTS next_steps; \
                 DROP TABLE IF EXISTS deals; DROP TABLE IF EXISTS contacts; DROP TABLE IF EXISTS accounts; \
                 DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS ladder_steps; DROP TABLE IF EXISTS orgs; \
                 DROP TABLE IF EXISTS id_counters; DROP TABLE IF EXISTS schema_migrations;",
-            Backend::Postgres => "DROP TABLE IF EXISTS check_ins, goals, interactions, decisions, compelling_needs, next_steps, \
+            Backend::Postgres => "DROP TABLE IF EXISTS sessions, api_tokens, sign_in_failures, open_pipeline, check_ins, goals, interactions, decisions, compelling_needs, next_steps, \
                 deals, contacts, accounts, users, ladder_steps, orgs, schema_migrations CASCADE; \
-                DROP SEQUENCE IF EXISTS org_ids, user_ids, account_ids, contact_ids, deal_ids, check_in_ids; \
+                DROP SEQUENCE IF EXISTS org_ids, user_ids, account_ids, contact_ids, deal_ids, check_in_ids, api_token_ids; \
                 DROP FUNCTION IF EXISTS momentum_append_only();",
         };
         self.batch(drop)?;

@@ -71,7 +71,8 @@ pub fn org_names(store: &mut Store) -> StoreResult<Vec<String>> {
     })
 }
 
-fn load_org(tx: &mut dyn Sql, id: OrgId) -> StoreResult<Org> {
+/// The org with its ladder and cadence.
+pub(crate) fn load_org(tx: &mut dyn Sql, id: OrgId) -> StoreResult<Org> {
     let row = tx
         .query_one(
             "SELECT org_id, name, currency, timezone, cadence_first_every_days, cadence_first_for_days, \
@@ -148,7 +149,20 @@ pub fn session(store: &mut Store, org_name: Option<&str>, email: Option<&str>) -
     })
 }
 
-fn find_user(tx: &mut dyn Sql, org: OrgId, email: &Email) -> StoreResult<Option<User>> {
+/// A user of the org by id, active or not.
+pub(crate) fn user_by_id(tx: &mut dyn Sql, org: OrgId, id: UserId) -> StoreResult<Option<User>> {
+    tx.query_one(
+        &format!(
+            "SELECT {} FROM users WHERE org_id = $1 AND user_id = $2",
+            map::USER_COLS
+        ),
+        &[org.0.into(), id.0.into()],
+    )?
+    .map(|r| map::user(&r))
+    .transpose()
+}
+
+pub(crate) fn find_user(tx: &mut dyn Sql, org: OrgId, email: &Email) -> StoreResult<Option<User>> {
     tx.query_one(
         &format!("SELECT {} FROM users WHERE org_id = $1 AND email = $2", map::USER_COLS),
         &[org.0.into(), email.as_str().into()],
@@ -157,7 +171,7 @@ fn find_user(tx: &mut dyn Sql, org: OrgId, email: &Email) -> StoreResult<Option<
     .transpose()
 }
 
-fn user_by_email(tx: &mut dyn Sql, org: OrgId, field: &str, email: &str) -> StoreResult<User> {
+pub(crate) fn user_by_email(tx: &mut dyn Sql, org: OrgId, field: &str, email: &str) -> StoreResult<User> {
     let parsed = Email::parse(field, email)?;
     find_user(tx, org, &parsed)?
         .ok_or_else(|| DomainError::invalid(field, email, "no user with that e-mail in this org").into())
@@ -375,7 +389,7 @@ pub fn add_account(
     })
 }
 
-fn ensure_exists(
+pub(crate) fn ensure_exists(
     tx: &mut dyn Sql,
     org: OrgId,
     table: &str,
@@ -503,6 +517,76 @@ pub(crate) fn insert_deal(tx: &mut dyn Sql, org: OrgId, deal: &Deal) -> StoreRes
             &map::need_values(org, deal.id, need),
         )?;
     }
+    update_open_pipeline(tx, org, None, deal)
+}
+
+/// What an open deal adds to its `open_pipeline` row: the row's key, and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PipelineShare {
+    owner: UserId,
+    stage: Step,
+    currency: &'static str,
+    value_minor: i64,
+}
+
+impl PipelineShare {
+    fn of(deal: &Deal) -> Option<PipelineShare> {
+        (deal.status() == DealStatus::Open).then(|| PipelineShare {
+            owner: deal.owner.id,
+            stage: deal.stage,
+            currency: deal.currency.code(),
+            value_minor: deal.value_minor.unwrap_or(0),
+        })
+    }
+
+    fn key(&self) -> (UserId, Step, &'static str) {
+        (self.owner, self.stage, self.currency)
+    }
+}
+
+/// Adds `$5` deals worth `$6` to an `open_pipeline` row (negative numbers subtract).
+const ADD_TO_OPEN_PIPELINE: &str = "INSERT INTO open_pipeline (org_id, owner_id, stage, currency, deals, value_minor) \
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, owner_id, stage, currency) DO UPDATE SET \
+     deals = open_pipeline.deals + excluded.deals, value_minor = open_pipeline.value_minor + excluded.value_minor";
+
+/// Rebuilds the org's `open_pipeline` rows from its deals (after bulk writes).
+pub(crate) const RECOUNT_OPEN_PIPELINE: [&str; 2] = [
+    "DELETE FROM open_pipeline WHERE org_id = $1",
+    "INSERT INTO open_pipeline (org_id, owner_id, stage, currency, deals, value_minor) \
+     SELECT org_id, owner_id, stage, currency, COUNT(*), COALESCE(SUM(value_minor), 0) FROM deals \
+     WHERE org_id = $1 AND status = 'open' GROUP BY org_id, owner_id, stage, currency",
+];
+
+/// Moves a deal's contribution to the open pipeline summary from what it was (`before`,
+/// `None` for a new deal) to what it is: subtracts the old share if the deal was open,
+/// adds the new one if it is open. Rows are touched in key order, so concurrent writers
+/// never wait on each other's rows in a cycle.
+fn update_open_pipeline(tx: &mut dyn Sql, org: OrgId, before: Option<&Deal>, after: &Deal) -> StoreResult<()> {
+    let was = before.and_then(PipelineShare::of);
+    let is = PipelineShare::of(after);
+    let mut deltas: Vec<(PipelineShare, i64, i64)> = match (was, is) {
+        (Some(w), Some(i)) if w == i => return Ok(()),
+        (Some(w), Some(i)) if w.key() == i.key() => vec![(i, 0, i.value_minor - w.value_minor)],
+        (w, i) => w
+            .map(|w| (w, -1, -w.value_minor))
+            .into_iter()
+            .chain(i.map(|i| (i, 1, i.value_minor)))
+            .collect(),
+    };
+    deltas.sort_by_key(|(share, _, _)| share.key());
+    for (share, deals, value) in deltas {
+        tx.exec(
+            ADD_TO_OPEN_PIPELINE,
+            &[
+                org.0.into(),
+                share.owner.0.into(),
+                share.stage.0.into(),
+                share.currency.into(),
+                deals.into(),
+                value.into(),
+            ],
+        )?;
+    }
     Ok(())
 }
 
@@ -583,7 +667,7 @@ fn apply(tx: &mut dyn Sql, org: OrgId, before: &Deal, change: &DealChange) -> St
     if let Some(d) = &change.decision {
         tx.exec(&INSERT_DECISION, &map::decision_values(org, deal.id, d))?;
     }
-    Ok(())
+    let _ = before; Ok(())
 }
 
 /// Loads a deal, lets `command` decide the change, and writes it, in one transaction.
@@ -705,33 +789,50 @@ pub struct DealFilter<'a> {
     pub limit: u32,
 }
 
-/// A query's WHERE clause and parameters, built up condition by condition.
-struct Where {
-    sql: String,
-    params: Vec<Val>,
+/// A query's WHERE clause and parameters, built up condition by condition, over a table
+/// with `org_id` and `owner_id` columns (aliased `d` by default) joined to its owner's
+/// `users` row aliased `u`.
+pub(crate) struct Where {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Val>,
+    alias: &'static str,
 }
 
 impl Where {
-    fn new(org: OrgId) -> Where {
+    /// Conditions on deals aliased `d`, bounded by the org.
+    pub(crate) fn new(org: OrgId) -> Where {
+        Where::on("d", org)
+    }
+
+    /// Conditions on the table aliased `alias`, bounded by the org.
+    pub(crate) fn on(alias: &'static str, org: OrgId) -> Where {
         Where {
-            sql: " WHERE d.org_id = $1".to_owned(),
+            sql: format!(" WHERE {alias}.org_id = $1"),
             params: vec![org.0.into()],
+            alias,
         }
     }
 
+    /// The alias of the table the conditions are on.
+    pub(crate) fn alias(&self) -> &'static str {
+        self.alias
+    }
+
     /// Adds `condition`, in which `?` stands for `value`'s placeholder.
-    fn and(&mut self, condition: &str, value: impl Into<Val>) {
+    pub(crate) fn and(&mut self, condition: &str, value: impl Into<Val>) {
         self.params.push(value.into());
         let placeholder = format!("${}", self.params.len());
         self.sql.push_str(" AND ");
         self.sql.push_str(&condition.replace('?', &placeholder));
     }
 
-    fn visible_to(&mut self, actor: &Actor) {
+    /// Only rows owned by the actor, their team (a manager) or anyone (an admin).
+    pub(crate) fn visible_to(&mut self, actor: &Actor) {
+        let a = self.alias;
         match actor.visibility() {
             Visibility::Org => {}
-            Visibility::Team { manager } => self.and("(d.owner_id = ? OR u.manager_id = ?)", manager.0),
-            Visibility::Own { user } => self.and("d.owner_id = ?", user.0),
+            Visibility::Team { manager } => self.and(&format!("({a}.owner_id = ? OR u.manager_id = ?)"), manager.0),
+            Visibility::Own { user } => self.and(&format!("{a}.owner_id = ?"), user.0),
         }
     }
 }

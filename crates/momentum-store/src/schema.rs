@@ -5,11 +5,18 @@ use crate::sql::Backend;
 use crate::Store;
 
 /// (version, SQLite text, PostgreSQL text). Append only; never edit an applied migration.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        include_str!("../migrations/sqlite/0002_web.sql"),
+        include_str!("../migrations/postgres/0002_web.sql"),
+    ),
+];
 
 pub(crate) fn migrate(store: &mut Store) -> StoreResult<()> {
     let backend = store.backend();

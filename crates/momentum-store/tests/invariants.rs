@@ -284,6 +284,8 @@ fn random_sequences_keep_the_stored_invariants(db: &TestDb) {
         .read(|tx| Ok(text(tx.query("SELECT DISTINCT status FROM deals ORDER BY status", &[])?).concat()))
         .unwrap();
     assert!(statuses.len() >= 3, "{statuses:?}");
+    // Every deal write kept the open pipeline summary exact.
+    assert_open_pipeline_is_exact(&mut w.store);
 }
 
 both_backends!(random_sequences_keep_the_stored_invariants);

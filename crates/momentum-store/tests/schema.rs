@@ -65,5 +65,5 @@ fn both_migration_trees_give_the_same_tables_and_columns() {
     // Every tenant table is keyed by org.
     sqlite.retain(|(t, c, _)| c == "org_id" && t != "schema_migrations");
     let tables: BTreeSet<&str> = sqlite.iter().map(|(t, _, _)| t.as_str()).collect();
-    assert_eq!(tables.len(), 12, "{tables:?}");
+    assert_eq!(tables.len(), 16, "{tables:?}");
 }

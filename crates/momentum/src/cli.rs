@@ -17,8 +17,10 @@ use momentum_core::DomainError;
 use momentum_store::ops::{self, DealFilter, DealSummary, Session};
 use momentum_store::{Store, StoreError};
 
-use crate::input;
 use crate::output::{self, Format, Out};
+use momentum_web::input;
+
+const DEFAULT_DB: &str = "./momentum.db";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,15 +29,9 @@ use crate::output::{self, Format, Out};
     about = "Sell it or schedule it: a sales system where deals move only on buyer decisions."
 )]
 struct Cli {
-    /// The database: a SQLite file path or a postgres:// URL.
-    #[arg(
-        long,
-        global = true,
-        env = "MOMENTUM_DB",
-        default_value = "./momentum.db",
-        hide_env_values = true
-    )]
-    db: String,
+    /// The database: a SQLite file path or a postgres:// URL [default: ./momentum.db].
+    #[arg(long, global = true, env = "MOMENTUM_DB", hide_env_values = true)]
+    db: Option<String>,
     /// Act as this user (their role's rules apply); by default the org's first admin.
     #[arg(long = "as", global = true, env = "MOMENTUM_AS", value_name = "EMAIL")]
     as_user: Option<String>,
@@ -83,6 +79,34 @@ enum Command {
     Goal(GoalCommand),
     /// Rate your commitment to this month's goal (1-10) and say why.
     Checkin(CheckinArgs),
+    /// Serve the web app and the JSON API.
+    Serve(ServeArgs),
+    /// Personal API tokens (sent as `Authorization: Bearer ...`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080, or `bind` in momentum.toml).
+    #[arg(long)]
+    bind: Option<std::net::SocketAddr>,
+    /// The configuration file.
+    #[arg(long, default_value = "momentum.toml")]
+    config: std::path::PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token for the acting user; it is shown once.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    List,
+    Revoke {
+        id: i64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -400,8 +424,11 @@ fn read_password() -> anyhow::Result<String> {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Serve(args) = &cli.command {
+        return serve(&cli, args);
+    }
     let mut out = Out::new(cli.format);
-    let mut store = Store::open(&cli.db).context("opening the database")?;
+    let mut store = Store::open(cli.db.as_deref().unwrap_or(DEFAULT_DB)).context("opening the database")?;
     let at = Timestamp::now();
     match cli.command {
         Command::Demo(args) => return demo(&mut store, args, &mut out),
@@ -414,7 +441,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             password_stdin,
         }) => {
             let hash = if password_stdin {
-                Some(crate::password::hash(&read_password()?)?)
+                Some(momentum_web::password::hash(&read_password()?)?)
             } else {
                 None
             };
@@ -443,7 +470,38 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let now = s.now(at);
     let step = |field: &str, text: &str| s.org.ladder.parse_step(field, text);
     match cli.command {
-        Command::Demo(_) | Command::Org(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::Org(_) | Command::Serve(_) => unreachable!("handled above"),
+        Command::Token(TokenCommand::Create { name }) => {
+            let (token, hash) = momentum_web::auth::new_api_token(s.org.id);
+            let t = momentum_store::auth::create_token(&mut store, &s, &name, &hash, at)?;
+            let json = serde_json::json!({ "id": t.id, "name": t.name, "token": token });
+            out.show(&json, |_| {
+                format!(
+                    "Token {} \"{}\" for {} (shown once; store it now):\n{token}",
+                    t.id, t.name, s.user.email
+                )
+            })?;
+        }
+        Command::Token(TokenCommand::List) => {
+            let tokens = momentum_store::auth::tokens(&mut store, &s)?;
+            out.show(&tokens, |tokens| {
+                let mut t = output::table(&["id", "name", "created", "last used", "revoked"]);
+                for x in tokens {
+                    t.add_row(vec![
+                        x.id.to_string(),
+                        x.name.clone(),
+                        output::local(&s.org, x.created_at),
+                        x.last_used_at.map(|a| output::local(&s.org, a)).unwrap_or_default(),
+                        x.revoked_at.map(|a| output::local(&s.org, a)).unwrap_or_default(),
+                    ]);
+                }
+                t.to_string()
+            })?;
+        }
+        Command::Token(TokenCommand::Revoke { id }) => {
+            momentum_store::auth::revoke_token(&mut store, &s, momentum_core::model::ApiTokenId(id), at)?;
+            out.show(&serde_json::json!({ "revoked": id }), |_| format!("Revoked token {id}"))?;
+        }
         Command::User(UserCommand::Add {
             email,
             name,
@@ -453,7 +511,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let role = Role::parse("role", &role)?;
             let hash = if password_stdin {
-                Some(crate::password::hash(&read_password()?)?)
+                Some(momentum_web::password::hash(&read_password()?)?)
             } else {
                 None
             };
@@ -821,7 +879,7 @@ fn demo(store: &mut Store, args: DemoArgs, out: &mut Out) -> anyhow::Result<()> 
         ScaleArg::Large => momentum_demo::Scale::Large,
     };
     let started = std::time::Instant::now();
-    let hash = crate::password::hash(momentum_demo::DEMO_PASSWORD)?;
+    let hash = momentum_web::password::hash(momentum_demo::DEMO_PASSWORD)?;
     let summary = crate::demo::fill(
         store,
         momentum_demo::DemoConfig {
@@ -867,4 +925,37 @@ fn demo(store: &mut Store, args: DemoArgs, out: &mut Out) -> anyhow::Result<()> 
         text
     })?;
     Ok(())
+}
+
+/// `momentum serve`: config from defaults, momentum.toml, MOMENTUM_* and flags (in that
+/// order of precedence, lowest first), then the server until SIGINT/SIGTERM.
+fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
+    let mut config = momentum_web::Config::load(&args.config, std::env::vars())?;
+    // `--db` (or MOMENTUM_DB, which clap reads too) wins over the file when given.
+    // `--db` or MOMENTUM_DB (clap reads both) win over the file.
+    if let Some(db) = &cli.db {
+        config.db = db.clone();
+    }
+    if let Some(bind) = args.bind {
+        config.bind = bind;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOMENTUM_LOG").unwrap_or_else(|_| "info".into());
+    if config.log_json {
+        tracing_subscriber::fmt().with_env_filter(filter).json().init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    let bind = config.bind;
+    tracing::info!(config = ?config, "starting");
+    // Before the runtime starts: the blocking PostgreSQL client cannot run inside it.
+    let state = momentum_web::AppState::new(config).context("opening the database")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
+        tracing::info!(address = %listener.local_addr()?, "serving");
+        momentum_web::serve(state, listener, momentum_web::shutdown_signal()).await?;
+        Ok(())
+    })
 }

@@ -171,3 +171,87 @@ pub fn domain(e: StoreError) -> DomainError {
 pub fn snapshot(w: &mut World, id: DealId) -> String {
     serde_json::to_string(&ops::show_deal(&mut w.store, &w.admin, id).unwrap()).unwrap()
 }
+
+/// One row of the open pipeline: (org, owner, stage, currency, deals, value_minor).
+pub type PipelineRow = (i64, i64, i64, String, i64, i64);
+
+/// The `open_pipeline` summary (rows that hold deals) and a fresh count of the open deals,
+/// both in key order: they must be equal. Also checks that emptied rows hold no value.
+pub fn open_pipeline_and_fresh_count(store: &mut Store) -> (Vec<PipelineRow>, Vec<PipelineRow>) {
+    let rows = |sql: &str, store: &mut Store| -> Vec<PipelineRow> {
+        store
+            .read(|tx| {
+                Ok(tx
+                    .query(sql, &[])?
+                    .iter()
+                    .map(|r| {
+                        (
+                            r.int(0).unwrap(),
+                            r.int(1).unwrap(),
+                            r.int(2).unwrap(),
+                            r.text(3).unwrap().to_owned(),
+                            r.int(4).unwrap(),
+                            r.int(5).unwrap(),
+                        )
+                    })
+                    .collect())
+            })
+            .unwrap()
+    };
+    let summary = rows(
+        "SELECT org_id, owner_id, stage, currency, deals, value_minor FROM open_pipeline \
+         ORDER BY org_id, owner_id, stage, currency",
+        store,
+    );
+    for r in &summary {
+        assert!(r.4 >= 0, "a negative deal count: {r:?}");
+        assert!(r.4 > 0 || r.5 == 0, "an emptied row keeps a value: {r:?}");
+    }
+    let fresh = rows(
+        "SELECT org_id, owner_id, stage, currency, COUNT(*), CAST(COALESCE(SUM(value_minor), 0) AS BIGINT) \
+         FROM deals WHERE status = 'open' GROUP BY org_id, owner_id, stage, currency \
+         ORDER BY org_id, owner_id, stage, currency",
+        store,
+    );
+    (summary.into_iter().filter(|r| r.4 != 0).collect(), fresh)
+}
+
+/// Asserts that the open pipeline summary equals a fresh count of the open deals.
+pub fn assert_open_pipeline_is_exact(store: &mut Store) {
+    let (summary, fresh) = open_pipeline_and_fresh_count(store);
+    assert_eq!(
+        summary, fresh,
+        "open_pipeline (left) differs from a fresh count of open deals (right)"
+    );
+}
+
+/// Sets a user's `active` flag by hand (no command deactivates users yet).
+pub fn set_active(store: &mut Store, user: &User, org: OrgId, active: bool) {
+    store
+        .write(|tx| {
+            tx.exec(
+                "UPDATE users SET active = $3 WHERE org_id = $1 AND user_id = $2",
+                &[org.0.into(), user.id.0.into(), active.into()],
+            )
+        })
+        .unwrap();
+}
+
+/// A second org, "Initech", with its admin.
+pub fn other_org(store: &mut Store) -> Session {
+    ops::create_org(
+        store,
+        commands::NewOrg {
+            name: "Initech",
+            currency: Currency::EUR,
+            timezone: "Europe/Berlin",
+        },
+        ops::FirstAdmin {
+            email: "ada@acme.test",
+            name: "Same e-mail, other org",
+            password_hash: None,
+        },
+        t0(),
+    )
+    .unwrap()
+}

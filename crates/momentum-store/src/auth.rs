@@ -1,0 +1,352 @@
+//! Who is signing in, and how they stay signed in: password credentials, browser
+//! sessions, API tokens, and the counts of failed sign-ins that rate limiting reads.
+//!
+//! Secrets never reach the database in clear: the caller hashes a session's cookie secret
+//! and an API token before calling here, and looks them up by hash. A session or token of
+//! an inactive user opens nothing.
+
+use jiff::{SignedDuration, Timestamp};
+use momentum_core::commands;
+use momentum_core::model::*;
+use momentum_core::vocab::Role;
+use momentum_core::DomainError;
+use serde::Serialize;
+
+use crate::error::StoreResult;
+use crate::map;
+use crate::ops::{self, Session};
+use crate::sql::Sql;
+use crate::Store;
+
+// ---------------------------------------------------------------------------------------
+// Orgs and credentials
+
+/// The user with `email` in the org, and their stored password hash (a PHC string), or
+/// `None` when the org has no such user (or the text is no e-mail address at all). The
+/// user may be inactive: the caller refuses them.
+pub fn credentials(store: &mut Store, org: OrgId, email: &str) -> StoreResult<Option<(User, Option<String>)>> {
+    let Ok(email) = Email::parse("email", email) else {
+        return Ok(None);
+    };
+    store.read(|tx| {
+        let sql = format!(
+            "SELECT {}, password_hash FROM users WHERE org_id = $1 AND email = $2",
+            map::USER_COLS
+        );
+        let Some(row) = tx.query_one(&sql, &[org.0.into(), email.as_str().into()])? else {
+            return Ok(None);
+        };
+        let user = map::user(&row)?;
+        let hash = row.opt_text(7)?.map(str::to_owned);
+        Ok(Some((user, hash)))
+    })
+}
+
+/// The org with this exact name.
+pub fn org_id_by_name(store: &mut Store, name: &str) -> StoreResult<Option<OrgId>> {
+    store.read(|tx| {
+        tx.query_one("SELECT org_id FROM orgs WHERE name = $1", &[name.into()])?
+            .map(|r| r.int(0).map(OrgId))
+            .transpose()
+    })
+}
+
+/// The org, when the database holds exactly one.
+pub fn only_org(store: &mut Store) -> StoreResult<Option<OrgId>> {
+    store.read(|tx| {
+        let rows = tx.query("SELECT org_id FROM orgs ORDER BY org_id LIMIT 2", &[])?;
+        match rows.as_slice() {
+            [one] => Ok(Some(OrgId(one.int(0)?))),
+            _ => Ok(None),
+        }
+    })
+}
+
+/// A session for `user`, or `None` when the user is gone or inactive.
+fn open_session(tx: &mut dyn Sql, org: OrgId, user: UserId) -> StoreResult<Option<Session>> {
+    let Some(user) = ops::user_by_id(tx, org, user)?.filter(|u| u.active) else {
+        return Ok(None);
+    };
+    let org = ops::load_org(tx, org)?;
+    Ok(Some(Session { org, user }))
+}
+
+// ---------------------------------------------------------------------------------------
+// Browser sessions
+
+/// Records a signed-in browser: the hash of its cookie secret, its CSRF token, and when it
+/// expires. The user must be an active user of the org.
+pub fn create_session(
+    store: &mut Store,
+    org: OrgId,
+    user: UserId,
+    session_hash: &str,
+    csrf_token: &str,
+    expires_at: Timestamp,
+    now: Timestamp,
+) -> StoreResult<()> {
+    store.write(|tx| {
+        let found = ops::user_by_id(tx, org, user)?.ok_or_else(|| DomainError::not_found("user", user))?;
+        if !found.active {
+            return Err(DomainError::Forbidden(format!("user {user} is inactive and cannot sign in")).into());
+        }
+        tx.exec(
+            "INSERT INTO sessions (org_id, session_hash, user_id, csrf_token, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                org.0.into(),
+                session_hash.into(),
+                user.0.into(),
+                csrf_token.into(),
+                map::ts(now),
+                map::ts(expires_at),
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// The session whose cookie secret hashes to `session_hash`, with its CSRF token; `None`
+/// when there is none, it expired (at or before `now`), or its user is inactive.
+pub fn session_by_hash(
+    store: &mut Store,
+    org: OrgId,
+    session_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<(Session, String)>> {
+    store.read(|tx| {
+        let Some(row) = tx.query_one(
+            "SELECT user_id, csrf_token FROM sessions WHERE org_id = $1 AND session_hash = $2 AND expires_at > $3",
+            &[org.0.into(), session_hash.into(), map::ts(now)],
+        )?
+        else {
+            return Ok(None);
+        };
+        let csrf = row.text(1)?.to_owned();
+        Ok(open_session(tx, org, UserId(row.int(0)?))?.map(|s| (s, csrf)))
+    })
+}
+
+/// Signs a browser out. Deleting a session that is already gone is fine.
+pub fn delete_session(store: &mut Store, org: OrgId, session_hash: &str) -> StoreResult<()> {
+    store.write(|tx| {
+        tx.exec(
+            "DELETE FROM sessions WHERE org_id = $1 AND session_hash = $2",
+            &[org.0.into(), session_hash.into()],
+        )?;
+        Ok(())
+    })
+}
+
+/// Deletes the sessions of every org that expired at or before `now`; returns how many.
+pub fn delete_expired_sessions(store: &mut Store, now: Timestamp) -> StoreResult<u64> {
+    store.write(|tx| tx.exec("DELETE FROM sessions WHERE expires_at <= $1", &[map::ts(now)]))
+}
+
+// ---------------------------------------------------------------------------------------
+// API tokens
+
+/// An API token as its owner sees it: never the secret, which is shown once on creation
+/// by the caller and kept here only as a hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: ApiTokenId,
+    pub user: UserId,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+const TOKEN_COLS: &str = "token_id, user_id, name, created_at, last_used_at, revoked_at";
+
+fn token(row: &crate::sql::Row) -> StoreResult<ApiToken> {
+    Ok(ApiToken {
+        id: ApiTokenId(row.int(0)?),
+        user: UserId(row.int(1)?),
+        name: row.text(2)?.to_owned(),
+        created_at: map::read_ts(row, 3)?,
+        last_used_at: map::read_opt_ts(row, 4)?,
+        revoked_at: map::read_opt_ts(row, 5)?,
+    })
+}
+
+/// A new API token for the acting user, named after where it is used (`name`, required,
+/// at most 100 characters). `token_hash` is the hash of the secret the caller hands out.
+pub fn create_token(
+    store: &mut Store,
+    s: &Session,
+    name: &str,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<ApiToken> {
+    let name = commands::api_token_name(name)?;
+    store.write(|tx| {
+        let t = ApiToken {
+            id: ApiTokenId(tx.next_id("api_token_ids")?),
+            user: s.user.id,
+            name,
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        tx.exec(
+            "INSERT INTO api_tokens (org_id, token_id, user_id, name, token_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                s.org.id.0.into(),
+                t.id.0.into(),
+                t.user.0.into(),
+                t.name.as_str().into(),
+                token_hash.into(),
+                map::ts(t.created_at),
+            ],
+        )?;
+        Ok(t)
+    })
+}
+
+/// The acting user's own tokens, revoked ones included, newest first.
+pub fn tokens(store: &mut Store, s: &Session) -> StoreResult<Vec<ApiToken>> {
+    store.read(|tx| {
+        tx.query(
+            &format!(
+                "SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND user_id = $2 \
+                 ORDER BY created_at DESC, token_id DESC"
+            ),
+            &[s.org.id.0.into(), s.user.id.0.into()],
+        )?
+        .iter()
+        .map(token)
+        .collect()
+    })
+}
+
+/// Revokes a token: the acting user's own, or (for an admin) any of the org's. Any other
+/// token is not found, as if it did not exist. Revoking again keeps the first revocation.
+pub fn revoke_token(store: &mut Store, s: &Session, token_id: ApiTokenId, now: Timestamp) -> StoreResult<ApiToken> {
+    store.write(|tx| {
+        let key = [s.org.id.0.into(), token_id.0.into()];
+        let found = tx
+            .query_one(
+                &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE org_id = $1 AND token_id = $2"),
+                &key,
+            )?
+            .map(|r| token(&r))
+            .transpose()?
+            .filter(|t| t.user == s.user.id || s.user.role == Role::Admin)
+            .ok_or_else(|| DomainError::not_found("API token", token_id))?;
+        if found.revoked_at.is_some() {
+            return Ok(found);
+        }
+        tx.exec(
+            "UPDATE api_tokens SET revoked_at = $3 WHERE org_id = $1 AND token_id = $2",
+            &[key[0].clone(), key[1].clone(), map::ts(now)],
+        )?;
+        Ok(ApiToken {
+            revoked_at: Some(now),
+            ..found
+        })
+    })
+}
+
+/// How stale `last_used_at` may get before a use writes it again (one write per token
+/// per minute, not one per request).
+const LAST_USED_PRECISION_SECONDS: i64 = 60;
+
+/// The session an API token opens: `None` when no unrevoked token has that hash or its
+/// user is inactive. Records when the token was last used (to the minute).
+pub fn session_by_token(
+    store: &mut Store,
+    org: OrgId,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<Session>> {
+    let found = store.read(|tx| {
+        let Some(row) = tx.query_one(
+            "SELECT token_id, user_id, last_used_at FROM api_tokens \
+             WHERE org_id = $1 AND token_hash = $2 AND revoked_at IS NULL",
+            &[org.0.into(), token_hash.into()],
+        )?
+        else {
+            return Ok(None);
+        };
+        let (id, user, last_used) = (row.int(0)?, UserId(row.int(1)?), row.opt_int(2)?);
+        Ok(open_session(tx, org, user)?.map(|s| (id, last_used, s)))
+    })?;
+    let Some((id, last_used, session)) = found else {
+        return Ok(None);
+    };
+    if last_used.is_none_or(|t| t <= now.as_second() - LAST_USED_PRECISION_SECONDS) {
+        store.write(|tx| {
+            tx.exec(
+                "UPDATE api_tokens SET last_used_at = $3 WHERE org_id = $1 AND token_id = $2",
+                &[org.0.into(), id.into(), map::ts(now)],
+            )
+        })?;
+    }
+    Ok(Some(session))
+}
+
+// ---------------------------------------------------------------------------------------
+// Failed sign-ins (rate limiting)
+
+/// Failed sign-ins counted under `key` (an account, an address) in a window that started
+/// after `window_start_after` (typically now minus the window's length); 0 otherwise.
+pub fn sign_in_failures(store: &mut Store, org: OrgId, key: &str, window_start_after: Timestamp) -> StoreResult<i64> {
+    store.read(|tx| {
+        tx.query_one(
+            "SELECT failures FROM sign_in_failures WHERE org_id = $1 AND key = $2 AND window_start > $3",
+            &[org.0.into(), key.into(), map::ts(window_start_after)],
+        )?
+        .map_or(Ok(0), |r| r.int(0))
+    })
+}
+
+/// Counts a failed sign-in under `key`: in the current window if it started less than
+/// `window` before `now`, else in a new window starting now. Returns the window's count.
+pub fn record_sign_in_failure(
+    store: &mut Store,
+    org: OrgId,
+    key: &str,
+    now: Timestamp,
+    window: SignedDuration,
+) -> StoreResult<i64> {
+    let window_start_after = now.as_second().saturating_sub(window.as_secs());
+    store.write(|tx| {
+        // The SET expressions all read the row as it was, so both see the old window.
+        let row = tx.query_one(
+            "INSERT INTO sign_in_failures (org_id, key, window_start, failures) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (org_id, key) DO UPDATE SET \
+             failures = CASE WHEN sign_in_failures.window_start > $4 THEN sign_in_failures.failures + 1 ELSE 1 END, \
+             window_start = CASE WHEN sign_in_failures.window_start > $4 \
+                 THEN sign_in_failures.window_start ELSE excluded.window_start END \
+             RETURNING failures",
+            &[org.0.into(), key.into(), map::ts(now), window_start_after.into()],
+        )?;
+        row.ok_or_else(|| map::corrupt("counting a failed sign-in returned no row"))?
+            .int(0)
+    })
+}
+
+/// Forgets the failed sign-ins under `key` (after a successful sign-in).
+pub fn clear_sign_in_failures(store: &mut Store, org: OrgId, key: &str) -> StoreResult<()> {
+    store.write(|tx| {
+        tx.exec(
+            "DELETE FROM sign_in_failures WHERE org_id = $1 AND key = $2",
+            &[org.0.into(), key.into()],
+        )?;
+        Ok(())
+    })
+}
+
+/// Deletes, in every org, the failure counts whose window started at or before `before`
+/// (housekeeping, so counts kept per address do not pile up); returns how many.
+pub fn delete_old_sign_in_failures(store: &mut Store, before: Timestamp) -> StoreResult<u64> {
+    store.write(|tx| {
+        tx.exec(
+            "DELETE FROM sign_in_failures WHERE window_start <= $1",
+            &[map::ts(before)],
+        )
+    })
+}

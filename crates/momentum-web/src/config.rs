@@ -1,0 +1,135 @@
+//! Server configuration: defaults, then `momentum.toml`, then `MOMENTUM_*` environment
+//! variables, then command-line flags (applied by the caller). Secrets (the database URL
+//! may hold a password) never appear in `Debug` output or logs.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// How the server runs.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// A SQLite file path or a postgres:// URL.
+    pub db: String,
+    pub bind: SocketAddr,
+    /// Set when served behind HTTPS: session cookies get the `Secure` flag.
+    pub secure_cookies: bool,
+    /// Database connections per server.
+    pub pool_size: u32,
+    /// Sign-in attempts allowed per account and per address in `sign_in_window_minutes`.
+    pub sign_in_attempts: u32,
+    pub sign_in_window_minutes: u32,
+    pub session_days: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// "No buyer decision in N days" on the pipeline.
+    pub stale_days: u32,
+    /// Log as JSON lines (for log shippers) instead of text.
+    pub log_json: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            db: "./momentum.db".into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            secure_cookies: false,
+            pool_size: 8,
+            sign_in_attempts: 5,
+            sign_in_window_minutes: 15,
+            session_days: 14,
+            max_body_bytes: 256 * 1024,
+            stale_days: 21,
+            log_json: false,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("db", &redact(&self.db))
+            .field("bind", &self.bind)
+            .field("secure_cookies", &self.secure_cookies)
+            .field("pool_size", &self.pool_size)
+            .field("sign_in_attempts", &self.sign_in_attempts)
+            .field("session_days", &self.session_days)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database location fit for logs: a URL loses its user info and query.
+pub fn redact(location: &str) -> String {
+    match location.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+            let host = host.split_once('?').map_or(host, |(h, _)| h);
+            format!("{scheme}://…@{host}")
+        }
+        None => location.to_owned(),
+    }
+}
+
+impl Config {
+    /// Defaults, overlaid with `file` (if it exists) and the `MOMENTUM_*` environment.
+    /// Unknown keys and unknown `MOMENTUM_*` variables are errors, not silent typos.
+    pub fn load(file: &Path, env: impl Iterator<Item = (String, String)>) -> anyhow::Result<Config> {
+        let mut config = if file.exists() {
+            let text = std::fs::read_to_string(file)?;
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+        } else {
+            Config::default()
+        };
+        for (key, value) in env {
+            let Some(name) = key.strip_prefix("MOMENTUM_") else {
+                continue;
+            };
+            let bad = |rule: &str| anyhow::anyhow!("{key}: {rule}");
+            match name {
+                "DB" => config.db = value,
+                "BIND" => config.bind = value.parse().map_err(|_| bad("an address such as 127.0.0.1:8080"))?,
+                "SECURE_COOKIES" => config.secure_cookies = parse_bool(&value).ok_or_else(|| bad("true or false"))?,
+                "POOL_SIZE" => config.pool_size = value.parse().map_err(|_| bad("a number"))?,
+                "STALE_DAYS" => config.stale_days = value.parse().map_err(|_| bad("a number"))?,
+                "LOG_JSON" => config.log_json = parse_bool(&value).ok_or_else(|| bad("true or false"))?,
+                // Read by the CLI and the tests, not the server.
+                "AS" | "ORG" | "TEST_PG" | "LOG" => {}
+                _ => return Err(bad("unknown setting (see momentum.toml keys in the README)")),
+            }
+        }
+        Ok(config)
+    }
+}
+
+fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_secrets_stay_hidden() {
+        let dir = std::env::temp_dir().join(format!("momentum-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("momentum.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\npool_size = 3\n").unwrap();
+        let env = [("MOMENTUM_DB".to_owned(), "postgres://app:s3cret@db:5432/crm".to_owned())];
+        let c = Config::load(&file, env.into_iter()).unwrap();
+        assert_eq!((c.bind.port(), c.pool_size), (9000, 3));
+        assert_eq!(c.db, "postgres://app:s3cret@db:5432/crm");
+        assert!(!format!("{c:?}").contains("s3cret"));
+        let typo = [("MOMENTUM_BIDN".to_owned(), "x".to_owned())];
+        assert!(Config::load(&file, typo.into_iter()).is_err());
+        std::fs::write(&file, "bnid = 1\n").unwrap();
+        assert!(Config::load(&file, std::iter::empty()).is_err());
+    }
+}

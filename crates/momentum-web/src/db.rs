@@ -1,0 +1,66 @@
+//! The database pool. `Store` is synchronous (rusqlite, and the blocking `postgres`
+//! client), so requests run their store work on Tokio's blocking threads, each with a
+//! connection from an r2d2 pool.
+
+use momentum_store::{Store, StoreError};
+
+use crate::error::WebError;
+use crate::AppState;
+
+/// Opens stores for the pool.
+#[derive(Debug)]
+pub struct StoreManager {
+    location: String,
+}
+
+impl StoreManager {
+    pub fn new(location: impl Into<String>) -> Self {
+        StoreManager {
+            location: location.into(),
+        }
+    }
+}
+
+impl r2d2::ManageConnection for StoreManager {
+    type Connection = Store;
+    type Error = StoreError;
+
+    fn connect(&self) -> Result<Store, StoreError> {
+        Store::open(&self.location)
+    }
+
+    fn is_valid(&self, store: &mut Store) -> Result<(), StoreError> {
+        store.read(|tx| tx.query("SELECT 1", &[]).map(drop))
+    }
+
+    fn has_broken(&self, _: &mut Store) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<StoreManager>;
+
+pub fn pool(location: &str, size: u32) -> Result<Pool, StoreError> {
+    r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(std::time::Duration::from_secs(5))
+        .build(StoreManager::new(location))
+        .map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// Runs `f` with a pooled store on a blocking thread.
+pub async fn with_store<T, F>(state: &AppState, f: F) -> Result<T, WebError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, WebError> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = pool
+            .get()
+            .map_err(|e| WebError::Store(StoreError::Database(e.to_string())))?;
+        f(&mut store)
+    })
+    .await
+    .map_err(|e| WebError::Internal(format!("a request's database work panicked: {e}")))?
+}

@@ -1,0 +1,155 @@
+//! Momentum's web app and JSON API, served from one router.
+//!
+//! - [`pages`]: server-rendered HTML (maud), working with JavaScript off; assets embedded.
+//! - [`api`]: `/api/v1`, JSON over the same store operations, described by an OpenAPI 3.1
+//!   document at `/api/openapi.json`.
+//! - [`auth`]: sessions with CSRF for pages, Bearer tokens for the API.
+//!
+//! [`serve`] takes a bound listener and a shutdown future, so tests and the CLI start the
+//! same app; [`router`] alone serves in-process tests (`oneshot`).
+
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod input;
+pub mod metrics;
+pub mod pages;
+pub mod password;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+
+/// What every request handler shares. Nothing here is per-user: app servers are
+/// stateless, so several can serve one PostgreSQL side by side.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub pool: db::Pool,
+    pub config: Arc<Config>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(config: Config) -> Result<AppState, momentum_store::StoreError> {
+        // Open (and migrate) once up front, so a bad location fails at start, not per request.
+        momentum_store::Store::open(&config.db)?;
+        Ok(AppState {
+            pool: db::pool(&config.db, config.pool_size)?,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::default()),
+        })
+    }
+}
+
+/// Request ids: 16 random hex digits, unless the client sent one.
+#[derive(Clone, Copy, Debug)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id = &auth::random_secret()[..16];
+        HeaderValue::from_str(id).ok().map(RequestId::new)
+    }
+}
+
+/// Content-Security-Policy: only our own embedded assets; no inline script or style.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn router(state: AppState) -> Router {
+    let request_id = header::HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes())
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .fallback(|| async { error::PageError(error::WebError::NotFound) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            // The path only: a query string could carry a search term or a token.
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+        .with_state(state)
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    let ok = db::with_store(
+        &state,
+        |store| Ok(store.read(|tx| tx.query("SELECT 1", &[]).map(drop))?),
+    )
+    .await;
+    match ok {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+    }
+}
+
+/// Serves until `shutdown` completes; in-flight requests then finish before it returns.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    // Give keep-alive clients a moment; axum stops accepting at once.
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

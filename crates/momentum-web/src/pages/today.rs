@@ -1,0 +1,127 @@
+//! Today: the seller's overdue and due next steps, ranked by what is at stake, each with
+//! the decision it aims at; and the one form that logs how an interaction ended.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use jiff::Timestamp;
+use maud::html;
+use momentum_core::model::DealId;
+use momentum_core::DomainError;
+use momentum_store::ops::{self, DealSummary};
+use momentum_store::StoreError;
+
+use crate::auth::CurrentUser;
+use crate::db::with_store;
+use crate::error::{PageError, WebError};
+use crate::pages::forms::{self, LogForm};
+use crate::pages::{layout, money, when};
+use crate::AppState;
+
+struct TodayData {
+    deals: Vec<DealSummary>,
+    contacts: Vec<(i64, String)>,
+}
+
+async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebError> {
+    let s = user.session.clone();
+    with_store(state, move |store| {
+        let now = s.now(Timestamp::now());
+        let rows = ops::today(store, &s, now)?;
+        let mut contacts = Vec::new();
+        for r in &rows {
+            if let Some(account) = r.deal.account {
+                let view = momentum_store::directory::account(store, &s, account)?;
+                for c in view.contacts {
+                    let label = format!("{} ({})", c.name, view.account.name);
+                    if !contacts.iter().any(|(id, _)| *id == c.id.0) {
+                        contacts.push((c.id.0, label));
+                    }
+                }
+            }
+        }
+        let deals = rows.iter().map(|r| DealSummary::new(r, &s.org.ladder)).collect();
+        Ok(TodayData { deals, contacts })
+    })
+    .await
+}
+
+fn render(user: &CurrentUser, data: &TodayData, form: &LogForm, error: Option<&DomainError>) -> maud::Markup {
+    let s = &user.session;
+    let now = Timestamp::now();
+    let deal_choices: Vec<(i64, String)> = data
+        .deals
+        .iter()
+        .map(|d| (d.id, format!("{} — {}", d.id, d.title)))
+        .collect();
+    let choices = forms::Choices {
+        org: &s.org,
+        deal: None,
+        deals: &deal_choices,
+        contacts: &data.contacts,
+        default_objective: s.org.ladder.next_after(momentum_core::model::Step(0)),
+    };
+    layout::page(
+        "Today",
+        user,
+        "Today",
+        html! {
+            h1 { "Today" }
+            @if data.deals.is_empty() {
+                p.card { "Nothing due today, " (s.user.name) ". Time to prospect: people likely to have the problem you solve." }
+            } @else {
+                p.muted { (data.deals.len()) " next steps due, most at stake first." }
+                table.responsive {
+                    thead { tr { th { "Due" } th { "Deal" } th.num { "Value" } th { "Stands on" } th { "Aims at" } th { "Committed by" } } }
+                    tbody {
+                        @for d in &data.deals {
+                            @if let Some(n) = &d.next_step {
+                                tr {
+                                    td { @if n.due < now { span.overdue { (when(&s.org, n.due)) " overdue" } } @else { (when(&s.org, n.due)) } " · " (n.kind) }
+                                    td { a href={"/deals/" (d.id)} { (d.title) } br; span.muted { (d.account.clone().unwrap_or_default()) } }
+                                    td.num { (money(d.value)) }
+                                    td { (d.stage.step) ". " (d.stage.name) }
+                                    td { strong { (n.aims_at.name) } }
+                                    td { @if n.buyer_committed { span.tag.ok { "buyer" } } @else { span.tag { "seller only" } } }
+                                }
+                            }
+                        }
+                    }
+                }
+                (forms::render("/log", &user.csrf, form, &choices, error))
+            }
+        },
+    )
+}
+
+pub async fn page(State(state): State<AppState>, user: CurrentUser) -> Result<Response, PageError> {
+    let data = load(&state, &user).await?;
+    Ok(render(&user, &data, &LogForm::default(), None).into_response())
+}
+
+pub async fn log(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<LogForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(form.csrf.as_deref())?;
+    let s = user.session.clone();
+    let posted = form.clone();
+    let result = with_store(&state, move |store| {
+        let now = s.now(Timestamp::now());
+        let id = posted.deal_id()?;
+        let input = posted.to_input(&s.org, now)?;
+        ops::log_interaction(store, &s, DealId(id), input, now)?;
+        Ok(id)
+    })
+    .await;
+    match result {
+        Ok(id) => Ok(Redirect::to(&format!("/deals/{id}?logged=1")).into_response()),
+        Err(WebError::Store(StoreError::Domain(e))) => {
+            let data = load(&state, &user).await?;
+            let status = WebError::from(e.clone()).status();
+            Ok((status, render(&user, &data, &form, Some(&e))).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
