@@ -941,9 +941,16 @@ fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let filter = tracing_subscriber::EnvFilter::try_from_env("MOMENTUM_LOG").unwrap_or_else(|_| "info".into());
     if config.log_json {
-        tracing_subscriber::fmt().with_env_filter(filter).json().init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .json()
+            .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     }
     let bind = config.bind;
     tracing::info!(config = ?config, "starting");

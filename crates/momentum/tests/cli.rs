@@ -295,3 +295,59 @@ fn the_demo_is_identical_on_sqlite_and_postgres() {
     assert_eq!(list.as_array().unwrap().len(), 2000);
     assert!(outputs[0] == outputs[1], "SQLite and PostgreSQL demos differ");
 }
+
+/// `momentum serve` answers, and on SIGTERM finishes and exits cleanly.
+#[test]
+fn serve_starts_answers_and_stops_on_sigterm() {
+    let db = momentum_testkit::sqlite();
+    ok(
+        &db,
+        &[
+            "org",
+            "create",
+            "Acme",
+            "--admin-email",
+            "ada@acme.test",
+            "--admin-name",
+            "Ada",
+        ],
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_momentum"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("MOMENTUM_DB", &db.location)
+        .env_remove("MOMENTUM_AS")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answered = false;
+    for _ in 0..100 {
+        if let Ok(mut conn) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut reply = String::new();
+            conn.read_to_string(&mut reply).unwrap();
+            assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+            answered = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(answered, "the server never answered");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = server.wait().unwrap();
+    let mut log = String::new();
+    std::io::Read::read_to_string(server.stderr.as_mut().unwrap(), &mut log).unwrap();
+    assert!(status.success(), "{status}: {log}");
+    assert!(log.contains("shutting down"), "{log}");
+}
