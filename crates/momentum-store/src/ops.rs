@@ -162,7 +162,7 @@ pub(crate) fn user_by_id(tx: &mut dyn Sql, org: OrgId, id: UserId) -> StoreResul
     .transpose()
 }
 
-pub(crate) fn find_user(tx: &mut dyn Sql, org: OrgId, email: &Email) -> StoreResult<Option<User>> {
+fn find_user(tx: &mut dyn Sql, org: OrgId, email: &Email) -> StoreResult<Option<User>> {
     tx.query_one(
         &format!("SELECT {} FROM users WHERE org_id = $1 AND email = $2", map::USER_COLS),
         &[org.0.into(), email.as_str().into()],
@@ -667,7 +667,7 @@ fn apply(tx: &mut dyn Sql, org: OrgId, before: &Deal, change: &DealChange) -> St
     if let Some(d) = &change.decision {
         tx.exec(&INSERT_DECISION, &map::decision_values(org, deal.id, d))?;
     }
-    let _ = before; Ok(())
+    update_open_pipeline(tx, org, Some(before), deal)
 }
 
 /// Loads a deal, lets `command` decide the change, and writes it, in one transaction.

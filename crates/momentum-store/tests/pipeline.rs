@@ -24,7 +24,10 @@ struct Dice(u64);
 
 impl Dice {
     fn roll(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) % n
     }
 }
@@ -70,7 +73,11 @@ fn open_pipeline_stays_exact_through_random_commands(db: &TestDb) {
         let pick = dice.roll(20);
         if pick < 4 || deals.is_empty() {
             let owner = owners[dice.roll(3) as usize];
-            let currency = if dice.roll(3) == 0 { Currency::EUR } else { Currency::USD };
+            let currency = if dice.roll(3) == 0 {
+                Currency::EUR
+            } else {
+                Currency::USD
+            };
             let minor = dice.roll(50) as i64 * 10_000;
             let id = ops::create_deal(
                 &mut w.store,
@@ -256,7 +263,13 @@ fn usd(dollars: i64) -> (String, i64) {
 
 fn the_pipeline_honours_visibility_and_filters(db: &TestDb) {
     let mut w = world(db);
-    let (sam, mia, max, bob, admin) = (w.sam.clone(), w.mia.clone(), w.max.clone(), w.bob.clone(), w.admin.clone());
+    let (sam, mia, max, bob, admin) = (
+        w.sam.clone(),
+        w.mia.clone(),
+        w.max.clone(),
+        w.bob.clone(),
+        w.admin.clone(),
+    );
     let sams = new_deal(&mut w, &sam, None, "Sam's", 1_000, 24);
     create(&mut w, "sam@acme.test", Currency::EUR, 50_000, at(24), true);
     new_deal(&mut w, &admin, Some("sue@acme.test"), "Sue's", 2_000, 24);
@@ -273,7 +286,10 @@ fn the_pipeline_honours_visibility_and_filters(db: &TestDb) {
     let all = PipelineFilter::default();
     let steps = pipeline::pipeline(&mut w.store, &sam, all).unwrap();
     assert_eq!(steps.len(), 8, "steps 0 to the top");
-    assert_eq!((steps[0].step.step, steps[0].step.name.as_str()), (0, "no decision yet"));
+    assert_eq!(
+        (steps[0].step.step, steps[0].step.name.as_str()),
+        (0, "no decision yet")
+    );
     assert_eq!((steps[2].step.step, steps[2].deals), (2, 1));
     assert_eq!(steps[2].value, vec![Money::new(100_000, Currency::USD)]);
     assert_eq!(
@@ -290,7 +306,10 @@ fn the_pipeline_honours_visibility_and_filters(db: &TestDb) {
     let eur = ("EUR".to_owned(), 50_000);
     assert_eq!(p(&mut w, &mia, None, None).unwrap(), (4, vec![eur.clone(), usd(7_000)]));
     assert_eq!(p(&mut w, &max, None, None).unwrap(), (1, vec![usd(3_000)]));
-    assert_eq!(p(&mut w, &admin, None, None).unwrap(), (5, vec![eur.clone(), usd(10_000)]));
+    assert_eq!(
+        p(&mut w, &admin, None, None).unwrap(),
+        (5, vec![eur.clone(), usd(10_000)])
+    );
     assert_eq!(
         p(&mut w, &mia, Some("sue@acme.test"), None).unwrap(),
         (1, vec![usd(2_000)])
@@ -307,7 +326,10 @@ fn the_pipeline_honours_visibility_and_filters(db: &TestDb) {
         p(&mut w, &admin, Some("sam@acme.test"), Some("mia@acme.test")).unwrap(),
         (2, vec![eur, usd(1_000)])
     );
-    assert_eq!(p(&mut w, &admin, Some("bob@acme.test"), Some("mia@acme.test")).unwrap(), (0, vec![]));
+    assert_eq!(
+        p(&mut w, &admin, Some("bob@acme.test"), Some("mia@acme.test")).unwrap(),
+        (0, vec![])
+    );
     assert_eq!(p(&mut w, &sam, Some("sam@acme.test"), None).unwrap().0, 2);
 
     for (who, owner, team) in [
@@ -361,7 +383,10 @@ fn pipeline_deals_carry_their_cholesterol_flags(db: &TestDb) {
         pipeline::pipeline_deals(&mut w.store, s, PipelineFilter::default(), stage, after, limit, now, 30).unwrap()
     };
     let rows = list(&mut w, &sam, None, None, 100);
-    assert_eq!(rows.iter().map(|r| r.deal.id).collect::<Vec<_>>(), vec![healthy.0, wishful.0]);
+    assert_eq!(
+        rows.iter().map(|r| r.deal.id).collect::<Vec<_>>(),
+        vec![healthy.0, wishful.0]
+    );
     assert_eq!(rows[0].flags, vec![], "a decision 20 days ago is not stale at 30");
     assert_eq!(
         rows[1].flags,
@@ -386,10 +411,19 @@ fn pipeline_deals_carry_their_cholesterol_flags(db: &TestDb) {
     let first = list(&mut w, &sam, None, None, 1);
     let second = list(&mut w, &sam, None, Some(DealId(first[0].deal.id)), 1);
     let third = list(&mut w, &sam, None, Some(DealId(second[0].deal.id)), 1);
-    assert_eq!((first[0].deal.id, second[0].deal.id, third.len()), (healthy.0, wishful.0, 0));
+    assert_eq!(
+        (first[0].deal.id, second[0].deal.id, third.len()),
+        (healthy.0, wishful.0, 0)
+    );
 
     // Visibility and filters, as for the pipeline.
-    assert_eq!(list(&mut w, &bob, None, None, 100).iter().map(|r| r.deal.id).collect::<Vec<_>>(), vec![bobs.0]);
+    assert_eq!(
+        list(&mut w, &bob, None, None, 100)
+            .iter()
+            .map(|r| r.deal.id)
+            .collect::<Vec<_>>(),
+        vec![bobs.0]
+    );
     assert_eq!(list(&mut w, &mia, None, None, 100).len(), 2);
     let only_bob = PipelineFilter {
         owner: Some("bob@acme.test"),

@@ -67,3 +67,39 @@ fn both_migration_trees_give_the_same_tables_and_columns() {
     let tables: BTreeSet<&str> = sqlite.iter().map(|(t, _, _)| t.as_str()).collect();
     assert_eq!(tables.len(), 16, "{tables:?}");
 }
+
+/// `demo --force` resets the database: every table, the web tables included, is dropped
+/// and rebuilt empty, on both backends.
+#[test]
+fn reset_rebuilds_every_table_empty() {
+    let lite = momentum_testkit::sqlite();
+    let pg = momentum_testkit::postgres();
+    for db in std::iter::once(&lite).chain(pg.as_ref()) {
+        let mut store = Store::open(&db.location).unwrap();
+        let admin = momentum_store::ops::create_org(
+            &mut store,
+            momentum_core::commands::NewOrg {
+                name: "Acme",
+                currency: momentum_core::money::Currency::USD,
+                timezone: "UTC",
+            },
+            momentum_store::ops::FirstAdmin {
+                email: "ada@acme.test",
+                name: "Ada",
+                password_hash: None,
+            },
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        momentum_store::auth::create_token(&mut store, &admin, "t", "h", jiff::Timestamp::UNIX_EPOCH).unwrap();
+        store.reset().unwrap();
+        assert!(momentum_store::ops::is_empty(&mut store).unwrap(), "{}", db.backend);
+        let tokens: i64 = store
+            .read(|tx| {
+                tx.query_one("SELECT COUNT(*) FROM api_tokens", &[])
+                    .map(|r| r.unwrap().int(0).unwrap())
+            })
+            .unwrap();
+        assert_eq!(tokens, 0, "{}", db.backend);
+    }
+}
