@@ -78,17 +78,7 @@ pub struct AccountView {
 pub fn account(store: &mut Store, s: &Session, id: AccountId) -> StoreResult<AccountView> {
     store.read(|tx| {
         let account = load_account(tx, s.org.id, id)?;
-        let contacts = tx
-            .query(
-                &format!(
-                    "SELECT {CONTACT_COLS} FROM contacts c WHERE c.org_id = $1 AND c.account_id = $2 \
-                     ORDER BY c.contact_id"
-                ),
-                &[s.org.id.0.into(), id.0.into()],
-            )?
-            .iter()
-            .map(contact_row)
-            .collect::<StoreResult<Vec<_>>>()?;
+        let contacts = contacts_of(tx, s, id)?;
         let mut w = Where::new(s.org.id);
         w.and("d.account_id = ?", id.0);
         w.visible_to(&s.actor());
@@ -108,6 +98,23 @@ pub fn account(store: &mut Store, s: &Session, id: AccountId) -> StoreResult<Acc
             deals,
         })
     })
+}
+
+/// The buyers at an account, for choosing who took part in an interaction.
+pub fn account_contacts(store: &mut Store, s: &Session, id: AccountId) -> StoreResult<Vec<Contact>> {
+    store.read(|tx| contacts_of(tx, s, id))
+}
+
+fn contacts_of(tx: &mut dyn Sql, s: &Session, id: AccountId) -> StoreResult<Vec<Contact>> {
+    tx.query(
+        &format!(
+            "SELECT {CONTACT_COLS} FROM contacts c WHERE c.org_id = $1 AND c.account_id = $2 ORDER BY c.contact_id"
+        ),
+        &[s.org.id.0.into(), id.0.into()],
+    )?
+    .iter()
+    .map(contact_row)
+    .collect()
 }
 
 /// Renames an account or changes its domain, by the rules that apply when adding one.
