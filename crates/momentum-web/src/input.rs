@@ -40,10 +40,47 @@ pub fn when(field: &str, text: &str, org: &Org, now: Now) -> Result<Timestamp, D
         return Ok(ts);
     }
     let tz = TimeZone::get(&org.timezone).unwrap_or(TimeZone::UTC);
-    let civil = if let Ok(d) = t.parse::<Date>() {
-        d.at(9, 0, 0, 0)
+    // A bare date means 09:00 that day. (jiff reads "2026-12-01T14:30" as a date too,
+    // dropping the time, so only exactly YYYY-MM-DD counts as one.)
+    let civil = if t.len() == 10 {
+        t.parse::<Date>().map_err(|_| bad())?.at(9, 0, 0, 0)
     } else {
         t.replace(' ', "T").parse::<DateTime>().map_err(|_| bad())?
     };
     civil.to_zoned_datetime(tz).map(|z| z.timestamp()).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(tz: &str) -> Org {
+        momentum_core::commands::create_org(
+            momentum_core::model::OrgId(1),
+            momentum_core::commands::NewOrg {
+                name: "Acme",
+                currency: momentum_core::money::Currency::USD,
+                timezone: tz,
+            },
+            Timestamp::UNIX_EPOCH,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn times_keep_their_hour_in_the_org_zone() {
+        let now = Now {
+            at: "2026-11-24T12:00:00Z".parse().unwrap(),
+            today: "2026-11-24".parse().unwrap(),
+        };
+        let berlin = org("Europe/Berlin");
+        let at = |t: &str| when("next_at", t, &berlin, now).unwrap().to_string();
+        assert_eq!(at("2026-11-27T21:10"), "2026-11-27T20:10:00Z");
+        assert_eq!(at("2026-11-27 21:10"), "2026-11-27T20:10:00Z");
+        assert_eq!(at("2026-11-27"), "2026-11-27T08:00:00Z");
+        assert_eq!(at("+2d"), "2026-11-26T12:00:00Z");
+        assert_eq!(at("2026-11-27T10:00:00Z"), "2026-11-27T10:00:00Z");
+        let err = when("next_at", "next tuesday", &berlin, now).unwrap_err();
+        assert_eq!(err.field(), Some("next_at"));
+    }
 }

@@ -18,39 +18,33 @@ use crate::auth::CurrentUser;
 use crate::db::with_store;
 use crate::error::{PageError, WebError};
 use crate::pages::forms::{self, LogForm};
-use crate::pages::{layout, money, when};
+use crate::pages::{layout, money, ui, when};
 use crate::AppState;
 
-struct DealData {
-    view: DealView,
-    contacts: Vec<(i64, String)>,
+/// A deal as its pages show it: the view, its account's id, and the buyers there.
+pub(crate) struct DealData {
+    pub view: DealView,
+    pub account: Option<i64>,
+    pub contacts: Vec<(i64, String)>,
 }
 
-async fn load(state: &AppState, user: &CurrentUser, id: i64) -> Result<DealData, WebError> {
+pub(crate) async fn load(state: &AppState, user: &CurrentUser, id: i64) -> Result<DealData, WebError> {
     let s = user.session.clone();
     with_store(state, move |store| {
         let view = ops::show_deal(store, &s, DealId(id))?;
-        let row_account = ops::list_deals(
-            store,
-            &s,
-            &ops::DealFilter {
-                after: Some(DealId(id - 1)),
-                limit: 1,
-                ..Default::default()
-            },
-        )?
-        .into_iter()
-        .next()
-        .and_then(|r| r.deal.account);
-        let contacts = match row_account {
-            Some(a) => momentum_store::directory::account(store, &s, a)?
-                .contacts
+        let account = view.summary.account_id.map(momentum_core::model::AccountId);
+        let contacts = match account {
+            Some(a) => momentum_store::directory::account_contacts(store, &s, a)?
                 .into_iter()
                 .map(|c| (c.id.0, c.name))
                 .collect(),
             None => Vec::new(),
         };
-        Ok(DealData { view, contacts })
+        Ok(DealData {
+            view,
+            account: account.map(|a| a.0),
+            contacts,
+        })
     })
     .await
 }
@@ -58,6 +52,21 @@ async fn load(state: &AppState, user: &CurrentUser, id: i64) -> Result<DealData,
 #[derive(Debug, Deserialize)]
 pub struct Flash {
     logged: Option<String>,
+    /// Set after another change to the deal: need, rescheduled, won, lost, disqualified, created.
+    done: Option<String>,
+}
+
+/// The notice shown after a change, by what was done.
+fn done_notice(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "need" => "Compelling need recorded.",
+        "rescheduled" => "Rescheduled. The new next step is below.",
+        "won" => "Closed won: the buyer signed.",
+        "lost" => "Closed lost, on the buyer's definitive no.",
+        "disqualified" => "Disqualified: the pipeline no longer counts this deal.",
+        "created" => "Deal created. Its first next step is below.",
+        _ => return None,
+    })
 }
 
 fn render(
@@ -66,6 +75,7 @@ fn render(
     form: &LogForm,
     error: Option<&DomainError>,
     logged: bool,
+    done: Option<&str>,
 ) -> maud::Markup {
     let s = &user.session;
     let v = &data.view;
@@ -75,12 +85,13 @@ fn render(
             .unwrap_or_else(|| "—".into())
     };
     let ladder = &s.org.ladder;
+    let open = d.status == DealStatus::Open;
     let choices = forms::Choices {
         org: &s.org,
         deal: Some((d.id, d.version)),
         deals: &[],
         contacts: &data.contacts,
-        default_objective: ladder.next_after(Step(d.stage.step)),
+        default_objective: Some(ladder.next_after(Step(d.stage.step))),
     };
     layout::page(
         &d.title,
@@ -88,9 +99,14 @@ fn render(
         "",
         html! {
             @if logged { p.notice role="status" { "Logged. The deal's next step is below." } }
+            (ui::notice(done_notice(done)))
             h1 { (d.title) }
             p.muted {
-                (d.account.clone().unwrap_or_else(|| "No account".into())) " · owner " (d.owner) " · " (money(d.value))
+                @match (data.account, &d.account) {
+                    (Some(a), Some(name)) => a href={"/accounts/" (a)} { (name) },
+                    _ => "No account",
+                }
+                " · owner " (d.owner) " · " (money(d.value))
                 " · " (d.status) " · stands on " (d.stage.step) ". " (d.stage.name)
                 @if let Some(c) = d.expected_close { " · expected close " (c) }
             }
@@ -105,6 +121,12 @@ fn render(
                     None => p.muted { "None: the deal is closed." },
                 }
                 @if let Some(p) = &v.prepare_for { p { "Prepare for the buyer's next decision: " strong { (p.step) ". " (p.name) } } }
+                @if open {
+                    p.actions {
+                        a href={"/deals/" (d.id) "/reschedule"} { "Reschedule" }
+                        a href={"/deals/" (d.id) "/close"} { "Close: won or lost" }
+                    }
+                }
             }
             @match &v.need {
                 Some(n) => section.card id="need" {
@@ -112,10 +134,22 @@ fn render(
                     p { span.tag.ok { (n.kind) } " “" (n.buyer_words) "”" }
                     p { "If nothing changes: " (n.consequence) }
                     p { "Matters by " strong { (n.matters_by) } " · costs " strong { (n.cost_per_month) } " a month" }
+                    @if open {
+                        p.actions {
+                            a href={"/deals/" (d.id) "/need"} { "Change the need" }
+                            a href={"/deals/" (d.id) "/disqualify"} { "Disqualify" }
+                        }
+                    }
                 },
                 None => section.card.warn id="need" {
                     h2 { "No compelling need recorded" }
                     p { "Work deals where the buyer has a dated, quantified reason to act. Record the need in the buyer's words, or disqualify the deal so the pipeline tells the truth." }
+                    @if open {
+                        p.actions {
+                            a href={"/deals/" (d.id) "/need"} { "Record the need" }
+                            a href={"/deals/" (d.id) "/disqualify"} { "Disqualify" }
+                        }
+                    }
                 },
             }
             section id="timeline" {
@@ -145,7 +179,7 @@ fn render(
                 }
             }
             @if d.status == DealStatus::Open {
-                (forms::render(&format!("/deals/{}/log", d.id), &user.csrf, form, &choices, error))
+                (forms::render(&format!("/deals/{}/log#log", d.id), &user.csrf, form, &choices, error))
             }
         },
     )
@@ -158,7 +192,15 @@ pub async fn page(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let data = load(&state, &user, id).await?;
-    Ok(render(&user, &data, &LogForm::default(), None, flash.logged.is_some()).into_response())
+    Ok(render(
+        &user,
+        &data,
+        &LogForm::default(),
+        None,
+        flash.logged.is_some(),
+        flash.done.as_deref(),
+    )
+    .into_response())
 }
 
 pub async fn log(
@@ -182,7 +224,7 @@ pub async fn log(
         Err(WebError::Store(StoreError::Domain(e))) => {
             let data = load(&state, &user, id).await?;
             let status = WebError::from(e.clone()).status();
-            Ok((status, render(&user, &data, &form, Some(&e), false)).into_response())
+            Ok((status, render(&user, &data, &form, Some(&e), false, None)).into_response())
         }
         Err(e) => Err(e.into()),
     }

@@ -118,15 +118,19 @@ pub struct Choices<'a> {
     pub deals: &'a [(i64, String)],
     /// (id, label) of the buyers the seller may have talked to.
     pub contacts: &'a [(i64, String)],
-    /// The decision to ask for next.
-    pub default_objective: Step,
+    /// The decision to ask for next; `None` offers "the next one" for whichever deal is
+    /// chosen (the core picks the step above where that deal stands).
+    pub default_objective: Option<Step>,
 }
 
 pub fn render(action: &str, csrf: &str, form: &LogForm, choices: &Choices<'_>, error: Option<&DomainError>) -> Markup {
     let val = |v: &Option<String>| v.clone().unwrap_or_default();
     let selected = |v: &Option<String>, option: &str| text(v) == Some(option);
     let ending = text(&form.ending).unwrap_or("");
-    let objective = text(&form.objective).map_or(choices.default_objective.0.to_string(), str::to_owned);
+    let objective = text(&form.objective)
+        .map(str::to_owned)
+        .or_else(|| choices.default_objective.map(|s| s.0.to_string()))
+        .unwrap_or_default();
     let ladder = &choices.org.ladder;
     let general = error.filter(|e| {
         e.field()
@@ -170,6 +174,9 @@ pub fn render(action: &str, csrf: &str, form: &LogForm, choices: &Choices<'_>, e
                 (error_for(error, &["contact"]))
                 label { "Decision asked for"
                     select name="objective" {
+                        @if choices.default_objective.is_none() {
+                            option value="" selected[objective.is_empty()] { "(the next decision for this deal)" }
+                        }
                         @for (i, name) in ladder.names().iter().enumerate() {
                             @let n = (i + 1).to_string();
                             option value=(n) selected[n == objective] { (n) ". " (name) }

@@ -24,13 +24,16 @@ pub fn page(title: &str, user: &CurrentUser, current: &str, body: Markup) -> Mar
                         @else { a href=(href) { (name) } }
                     }
                     @if s.user.role == momentum_core::vocab::Role::Admin {
-                        a href="/settings" { "Settings" }
+                        @if current == "Settings" { a href="/settings" aria-current="page" { "Settings" } }
+                        @else { a href="/settings" { "Settings" } }
                     }
                 }
                 form.search method="get" action="/search" role="search" {
                     input type="search" name="q" placeholder="Search deals, accounts, contacts" aria-label="Search";
                 }
+                a.new href="/deals/new" { "New deal" }
                 span.who { (s.user.name) " · " (s.user.role) " · " (s.org.name) }
+                a href="/tokens" { "API tokens" }
                 form method="post" action="/sign-out" {
                     input type="hidden" name="csrf" value=(user.csrf);
                     button.link type="submit" { "Sign out" }

@@ -2,11 +2,20 @@
 //! session's CSRF token and, when a rule refuses the input, come back filled in with the
 //! message next to the field.
 
+pub mod accounts;
+pub mod contacts;
 pub mod deal;
+pub mod deal_actions;
+pub mod deal_new;
 pub mod forms;
 pub mod layout;
+pub mod pipeline;
+pub mod search;
+pub mod settings;
 pub mod sign_in;
 pub mod today;
+pub mod tokens;
+pub mod ui;
 
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -19,8 +28,41 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(today::page))
         .route("/log", post(today::log))
+        .route("/deals/new", get(deal_new::form).post(deal_new::submit))
         .route("/deals/{id}", get(deal::page))
         .route("/deals/{id}/log", post(deal::log))
+        .route(
+            "/deals/{id}/need",
+            get(deal_actions::need_form).post(deal_actions::need_submit),
+        )
+        .route(
+            "/deals/{id}/disqualify",
+            get(deal_actions::disqualify_form).post(deal_actions::disqualify_submit),
+        )
+        .route(
+            "/deals/{id}/close",
+            get(deal_actions::close_form).post(deal_actions::close_submit),
+        )
+        .route(
+            "/deals/{id}/reschedule",
+            get(deal_actions::reschedule_form).post(deal_actions::reschedule_submit),
+        )
+        .route("/pipeline", get(pipeline::page))
+        .route("/accounts", get(accounts::list))
+        .route("/accounts/new", get(accounts::new_form).post(accounts::create))
+        .route("/accounts/{id}", get(accounts::show))
+        .route("/accounts/{id}/edit", get(accounts::edit_form).post(accounts::update))
+        .route("/contacts", get(contacts::list))
+        .route("/contacts/new", get(contacts::new_form).post(contacts::create))
+        .route("/contacts/{id}", get(contacts::show))
+        .route("/contacts/{id}/edit", get(contacts::edit_form).post(contacts::update))
+        .route("/search", get(search::page))
+        .route("/settings", get(settings::page))
+        .route("/settings/ladder", post(settings::ladder))
+        .route("/settings/cadence", post(settings::cadence))
+        .route("/settings/users", post(settings::add_user))
+        .route("/tokens", get(tokens::page).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))
         .route("/sign-out", post(sign_in::sign_out))
         .route("/assets/style.css", get(style))

@@ -28,15 +28,16 @@ async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebErro
     with_store(state, move |store| {
         let now = s.now(Timestamp::now());
         let rows = ops::today(store, &s, now)?;
-        let mut contacts = Vec::new();
+        // The buyers at the due deals' accounts, each account read once.
+        let mut contacts: Vec<(i64, String)> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         for r in &rows {
-            if let Some(account) = r.deal.account {
-                let view = momentum_store::directory::account(store, &s, account)?;
-                for c in view.contacts {
-                    let label = format!("{} ({})", c.name, view.account.name);
-                    if !contacts.iter().any(|(id, _)| *id == c.id.0) {
-                        contacts.push((c.id.0, label));
-                    }
+            let (Some(account), Some(account_name)) = (r.deal.account, r.account_name.as_deref()) else {
+                continue;
+            };
+            if seen.insert(account) {
+                for c in momentum_store::directory::account_contacts(store, &s, account)? {
+                    contacts.push((c.id.0, format!("{} ({account_name})", c.name)));
                 }
             }
         }
@@ -59,7 +60,7 @@ fn render(user: &CurrentUser, data: &TodayData, form: &LogForm, error: Option<&D
         deal: None,
         deals: &deal_choices,
         contacts: &data.contacts,
-        default_objective: s.org.ladder.next_after(momentum_core::model::Step(0)),
+        default_objective: None,
     };
     layout::page(
         "Today",
@@ -88,7 +89,7 @@ fn render(user: &CurrentUser, data: &TodayData, form: &LogForm, error: Option<&D
                         }
                     }
                 }
-                (forms::render("/log", &user.csrf, form, &choices, error))
+                (forms::render("/log#log", &user.csrf, form, &choices, error))
             }
         },
     )
