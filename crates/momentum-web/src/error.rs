@@ -21,6 +21,8 @@ pub enum WebError {
     /// Input that cannot even be read (bad JSON, a missing field).
     BadRequest(String),
     NotFound,
+    /// A request body over the configured limit.
+    TooLarge(String),
     Internal(String),
 }
 
@@ -73,6 +75,7 @@ impl WebError {
             WebError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::NotFound => StatusCode::NOT_FOUND,
+            WebError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -87,7 +90,7 @@ impl WebError {
             WebError::Unauthorized => "sign in, or send a valid API token as Bearer".into(),
             WebError::Csrf => "the form is stale or forged (missing CSRF token): reload the page and try again".into(),
             WebError::TooManyAttempts => "too many failed sign-ins: wait a few minutes and try again".into(),
-            WebError::BadRequest(m) => m.clone(),
+            WebError::BadRequest(m) | WebError::TooLarge(m) => m.clone(),
             WebError::NotFound => "no such page".into(),
         }
     }

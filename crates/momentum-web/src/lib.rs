@@ -80,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::PageError(error::WebError::NotFound) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
+        // Outside the limit, so it sees (and rewrites) the limit's answer.
+        .layer(axum::middleware::from_fn(api_problems))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -108,6 +110,18 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
         .with_state(state)
+}
+
+/// The body-size limit answers before any handler, in plain text; API clients get
+/// problem+json like every other API error.
+async fn api_problems(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let is_api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if is_api && response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let detail = "the request body is larger than this server accepts (max_body_bytes)";
+        return error::ApiError(error::WebError::TooLarge(detail.into())).into_response();
+    }
+    response
 }
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.

@@ -208,7 +208,27 @@ fn health_and_metrics_answer(db: &TestDb) {
     })
 }
 
+fn an_oversized_body_is_refused_as_a_problem(db: &TestDb) {
+    let mut app = app(db);
+    block_on(async {
+        let big = "x".repeat(app.state.config.max_body_bytes + 1);
+        let body = serde_json::json!({ "title": big }).to_string();
+        let request = axum::http::Request::post("/api/v1/deals")
+            .header("content-type", "application/json")
+            .header("content-length", body.len())
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let reply = app.send(request).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(reply.headers["content-type"], "application/problem+json");
+        assert_eq!(reply.json()["status"], 413);
+        let page = app.post_form("/sign-in", &[("email", &big)]).await;
+        assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    })
+}
+
 both_backends!(
+    an_oversized_body_is_refused_as_a_problem,
     signing_in_leads_to_today,
     the_session_id_changes_at_sign_in_and_dies_at_sign_out,
     the_log_form_says_why_it_refuses_and_logs_what_it_accepts,

@@ -81,6 +81,8 @@ enum Command {
     Checkin(CheckinArgs),
     /// Serve the web app and the JSON API.
     Serve(ServeArgs),
+    /// Print the API's OpenAPI 3.1 document.
+    Openapi,
     /// Personal API tokens (sent as `Authorization: Bearer ...`).
     #[command(subcommand)]
     Token(TokenCommand),
@@ -427,6 +429,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Serve(args) = &cli.command {
         return serve(&cli, args);
     }
+    if let Command::Openapi = &cli.command {
+        Out::new(Format::Json).line(momentum_web::api::docs::document_json())?;
+        return Ok(());
+    }
     let mut out = Out::new(cli.format);
     let mut store = Store::open(cli.db.as_deref().unwrap_or(DEFAULT_DB)).context("opening the database")?;
     let at = Timestamp::now();
@@ -470,7 +476,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let now = s.now(at);
     let step = |field: &str, text: &str| s.org.ladder.parse_step(field, text);
     match cli.command {
-        Command::Demo(_) | Command::Org(_) | Command::Serve(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::Org(_) | Command::Serve(_) | Command::Openapi => unreachable!("handled above"),
         Command::Token(TokenCommand::Create { name }) => {
             let (token, hash) = momentum_web::auth::new_api_token(s.org.id);
             let t = momentum_store::auth::create_token(&mut store, &s, &name, &hash, at)?;

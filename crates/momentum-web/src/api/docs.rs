@@ -15,6 +15,11 @@ use super::ApiDoc;
 static DOCUMENT: LazyLock<Value> =
     LazyLock::new(|| serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes"));
 static DOCUMENT_JSON: LazyLock<String> = LazyLock::new(|| DOCUMENT.to_string());
+/// The OpenAPI document as JSON (what `/api/openapi.json` serves and `momentum openapi` prints).
+pub fn document_json() -> &'static str {
+    DOCUMENT_JSON.as_str()
+}
+
 static PAGE: LazyLock<String> = LazyLock::new(|| render(&DOCUMENT).into_string());
 
 #[utoipa::path(
