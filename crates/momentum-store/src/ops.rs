@@ -330,8 +330,14 @@ pub fn users(store: &mut Store, s: &Session) -> StoreResult<Vec<User>> {
 
 pub fn set_ladder(store: &mut Store, s: &Session, names: Vec<String>) -> StoreResult<Ladder> {
     store.write(|tx| {
+        // Every step the org's deals, next steps and history name must stay on the ladder.
+        // (A rare admin action: the scans are acceptable here.)
         let row = tx.query_one(
-            "SELECT COALESCE(MAX(stage), 0) FROM deals WHERE org_id = $1",
+            "SELECT MAX(m) FROM ( \
+                 SELECT COALESCE(MAX(stage), 0) AS m FROM deals WHERE org_id = $1 \
+                 UNION ALL SELECT COALESCE(MAX(aims_at), 0) FROM next_steps WHERE org_id = $1 \
+                 UNION ALL SELECT COALESCE(MAX(objective), 0) FROM interactions WHERE org_id = $1 \
+                 UNION ALL SELECT COALESCE(MAX(to_stage), 0) FROM decisions WHERE org_id = $1) AS steps",
             &[s.org.id.0.into()],
         )?;
         let highest = row.map_or(Ok(Step(0)), |r| map::step(&r, 0))?;
@@ -1028,6 +1034,10 @@ pub fn show_deal(store: &mut Store, s: &Session, id: DealId) -> StoreResult<Deal
     })
 }
 
+/// The most next steps Today lists: the ones most at stake come first, and a seller
+/// with more due than this has a backlog to clear, not a list to scroll.
+pub const TODAY_MAX: u32 = 200;
+
 /// The first instant of tomorrow in the org's time zone: "due today" means due before it.
 pub fn end_of_today(org: &Org, now: Now) -> StoreResult<Timestamp> {
     let tz = jiff::tz::TimeZone::get(&org.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
@@ -1044,7 +1054,8 @@ pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRo
     let end_of_day = end_of_today(&s.org, now)?;
     let rows = store.read(|tx| {
         let sql = format!(
-            "{} WHERE d.org_id = $1 AND d.owner_id = $2 AND d.status = 'open' AND n.due_at < $3",
+            "{} WHERE d.org_id = $1 AND d.owner_id = $2 AND d.status = 'open' AND n.due_at < $3 \
+             ORDER BY COALESCE(d.value_minor, 0) DESC, n.due_at, d.deal_id LIMIT {TODAY_MAX}",
             map::DEAL_SELECT
         );
         tx.query(

@@ -1,7 +1,7 @@
 //! The storage contract: one suite, written once, run against SQLite and PostgreSQL.
 //! Each test gets a fresh database; the clock is passed explicitly, so runs are exact.
 
-use momentum_core::commands::{self, Ending, FollowUp, LogInteraction};
+use momentum_core::commands::{self, Ending, FollowUp, LogInteraction, NextStepInput};
 use momentum_core::model::*;
 use momentum_core::money::{Currency, Money};
 use momentum_core::vocab::*;
@@ -470,7 +470,26 @@ fn reassigning_moves_the_deal_to_the_new_owner(db: &TestDb) {
     );
 }
 
+fn the_ladder_keeps_every_step_a_deal_or_its_next_step_names(db: &TestDb) {
+    let mut w = world(db);
+    let (admin, sam) = (w.admin.clone(), w.sam.clone());
+    let id = new_deal(&mut w, &sam, None, "Aims high", 1_000, 24);
+    let aim_at_five = NextStepInput {
+        due: at(48).at,
+        kind: InteractionKind::Call,
+        aims_at: Some(Step(5)),
+        buyer_committed: true,
+    };
+    ops::reschedule(&mut w.store, &sam, id, aim_at_five, None, at(1)).unwrap();
+    let four: Vec<String> = ["met", "agreed need", "trialled", "signed"].map(String::from).to_vec();
+    let err = domain(ops::set_ladder(&mut w.store, &admin, four).unwrap_err());
+    assert_eq!(err.field(), Some("ladder"), "{err}");
+    let s = ops::session(&mut w.store, None, Some("sam@acme.test")).unwrap();
+    assert_eq!(s.org.ladder.top(), Step(7), "a refused ladder change wrote nothing");
+}
+
 both_backends!(
+    the_ladder_keeps_every_step_a_deal_or_its_next_step_names,
     a_logged_interaction_moves_the_deal_and_is_kept,
     refused_commands_write_nothing,
     a_stale_version_is_a_conflict,

@@ -93,6 +93,12 @@ impl Config {
                 "BIND" => config.bind = value.parse().map_err(|_| bad("an address such as 127.0.0.1:8080"))?,
                 "SECURE_COOKIES" => config.secure_cookies = parse_bool(&value).ok_or_else(|| bad("true or false"))?,
                 "POOL_SIZE" => config.pool_size = value.parse().map_err(|_| bad("a number"))?,
+                "SIGN_IN_ATTEMPTS" => config.sign_in_attempts = value.parse().map_err(|_| bad("a number"))?,
+                "SIGN_IN_WINDOW_MINUTES" => {
+                    config.sign_in_window_minutes = value.parse().map_err(|_| bad("a number"))?
+                }
+                "SESSION_DAYS" => config.session_days = value.parse().map_err(|_| bad("a number"))?,
+                "MAX_BODY_BYTES" => config.max_body_bytes = value.parse().map_err(|_| bad("a number"))?,
                 "STALE_DAYS" => config.stale_days = value.parse().map_err(|_| bad("a number"))?,
                 "LOG_JSON" => config.log_json = parse_bool(&value).ok_or_else(|| bad("true or false"))?,
                 // Read by the CLI and the tests, not the server.
@@ -127,6 +133,31 @@ mod tests {
         assert_eq!((c.bind.port(), c.pool_size), (9000, 3));
         assert_eq!(c.db, "postgres://app:s3cret@db:5432/crm");
         assert!(!format!("{c:?}").contains("s3cret"));
+        // Every key of the file can also come from the environment.
+        let env = [
+            "SECURE_COOKIES=true",
+            "SIGN_IN_ATTEMPTS=3",
+            "SIGN_IN_WINDOW_MINUTES=5",
+            "SESSION_DAYS=2",
+            "MAX_BODY_BYTES=1000",
+            "STALE_DAYS=9",
+            "LOG_JSON=1",
+            "BIND=127.0.0.1:1",
+        ]
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (format!("MOMENTUM_{k}"), v.to_owned()))
+                .unwrap()
+        });
+        let c = Config::load(&file, env.into_iter()).unwrap();
+        assert_eq!(
+            (c.sign_in_attempts, c.sign_in_window_minutes, c.session_days),
+            (3, 5, 2)
+        );
+        assert_eq!(
+            (c.max_body_bytes, c.stale_days, c.log_json, c.secure_cookies),
+            (1000, 9, true, true)
+        );
         let typo = [("MOMENTUM_BIDN".to_owned(), "x".to_owned())];
         assert!(Config::load(&file, typo.into_iter()).is_err());
         std::fs::write(&file, "bnid = 1\n").unwrap();

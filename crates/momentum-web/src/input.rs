@@ -25,15 +25,18 @@ pub fn when(field: &str, text: &str, org: &Org, now: Now) -> Result<Timestamp, D
         )
     };
     if let Some(rel) = t.strip_prefix('+') {
-        let (n, unit) = rel.split_at(rel.len().saturating_sub(1));
+        let (n, per_unit) = if let Some(n) = rel.strip_suffix('d') {
+            (n, 24)
+        } else if let Some(n) = rel.strip_suffix('h') {
+            (n, 1)
+        } else {
+            return Err(bad());
+        };
         let n: i64 = n.parse().map_err(|_| bad())?;
-        let hours = match unit {
-            "d" => n.checked_mul(24),
-            "h" => Some(n),
-            _ => None,
-        }
-        .filter(|h| (0..=24 * 3660).contains(h))
-        .ok_or_else(bad)?;
+        let hours = n
+            .checked_mul(per_unit)
+            .filter(|h| (0..=24 * 3660).contains(h))
+            .ok_or_else(bad)?;
         return now.at.checked_add(SignedDuration::from_hours(hours)).map_err(|_| bad());
     }
     if let Ok(ts) = t.parse::<Timestamp>() {
@@ -80,7 +83,9 @@ mod tests {
         assert_eq!(at("2026-11-27"), "2026-11-27T08:00:00Z");
         assert_eq!(at("+2d"), "2026-11-26T12:00:00Z");
         assert_eq!(at("2026-11-27T10:00:00Z"), "2026-11-27T10:00:00Z");
-        let err = when("next_at", "next tuesday", &berlin, now).unwrap_err();
-        assert_eq!(err.field(), Some("next_at"));
+        for bad in ["next tuesday", "+1é", "+€", "+", "+d", "+-3d", "+99999999999d"] {
+            let err = when("next_at", bad, &berlin, now).unwrap_err();
+            assert_eq!(err.field(), Some("next_at"), "{bad}");
+        }
     }
 }

@@ -143,8 +143,30 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    tokio::spawn(housekeeping(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// Hourly: forget expired sessions and old sign-in failures, so neither table grows
+/// without bound (anyone can add failure rows by trying made-up e-mails).
+async fn housekeeping(state: AppState) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        let done = db::with_store(&state, |store| {
+            let now = jiff::Timestamp::now();
+            let sessions = momentum_store::auth::delete_expired_sessions(store, now)?;
+            let failures =
+                momentum_store::auth::delete_old_sign_in_failures(store, now - jiff::SignedDuration::from_hours(24))?;
+            Ok((sessions, failures))
+        })
+        .await;
+        match done {
+            Ok((sessions, failures)) => tracing::debug!(sessions, failures, "housekeeping"),
+            Err(e) => tracing::warn!(error = %e.detail(), "housekeeping failed; will retry in an hour"),
+        }
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -175,11 +175,14 @@ async fn walk(c: &Client, addr: SocketAddr, artifacts: &Artifacts) -> Result<()>
         .attr("value")
         .await?
         .context("the first deal option has no value")?;
+    // Options read "id@version": the version makes a double submit a stale write.
+    let choice = deal;
+    deal_select.select_by_value(&choice).await?;
+    let deal = choice.split('@').next().unwrap_or_default().to_owned();
     ensure!(
         deal.parse::<i64>().is_ok(),
-        "the deal option's value {deal:?} is not a deal id"
+        "the deal option's value {deal:?} does not start with a deal id"
     );
-    deal_select.select_by_value(&deal).await?;
     choose_contact_of_deal(c, &deal).await?;
     c.find(Locator::Css("form#log input[name=result][value=stayed]"))
         .await?
@@ -222,7 +225,7 @@ async fn walk(c: &Client, addr: SocketAddr, artifacts: &Artifacts) -> Result<()>
     // c. Log it properly: stayed, next step in three days that the buyer committed to.
     c.find(Locator::Css("form#log select[name=deal]"))
         .await?
-        .select_by_value(&deal)
+        .select_by_value(&choice)
         .await?;
     c.find(Locator::Css("form#log input[name=result][value=stayed]"))
         .await?

@@ -108,7 +108,8 @@ fn the_log_form_says_why_it_refuses_and_logs_what_it_accepts(db: &TestDb) {
         let csrf = hidden(&today.body, "csrf");
         let marker = "<select name=\"deal\" required><option value=\"";
         let start = today.body.find(marker).expect("a deal to choose") + marker.len();
-        let deal = today.body[start..].split('"').next().unwrap().to_owned();
+        let choice = today.body[start..].split('"').next().unwrap().to_owned();
+        let deal = choice.split('@').next().unwrap().to_owned();
 
         let refused = app
             .post_form(
@@ -145,12 +146,23 @@ fn the_log_form_says_why_it_refuses_and_logs_what_it_accepts(db: &TestDb) {
             .to_zoned_datetime(jiff::tz::TimeZone::UTC)
             .strftime("%Y-%m-%dT%H:%M")
             .to_string();
+        let fields = |deal: &str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("deal", deal.to_owned()),
+                ("result", "stayed".to_owned()),
+                ("ending", "next".to_owned()),
+                ("next_at", due.clone()),
+                ("buyer_committed", "on".to_owned()),
+                ("notes", "Booked the demo".to_owned()),
+            ]
+        };
         let logged = app
             .post_form(
                 "/log",
                 &[
                     ("csrf", &csrf),
-                    ("deal", &deal),
+                    ("deal", &choice),
                     ("result", "stayed"),
                     ("ending", "next"),
                     ("next_at", &due),
@@ -166,6 +178,15 @@ fn the_log_form_says_why_it_refuses_and_logs_what_it_accepts(db: &TestDb) {
         assert!(page.body.contains("Logged."));
         assert!(page.body.contains("buyer committed"));
         assert!(page.body.contains("Booked the demo"));
+
+        // The same form sent again (a double click) is a stale write, not a second entry.
+        let again: Vec<(&str, String)> = fields(&choice);
+        let again: Vec<(&str, &str)> = again.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let twice = app.post_form("/log", &again).await;
+        assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+        assert!(twice.body.contains("reload it and try again"));
+        let page = app.get(&location).await;
+        assert_eq!(page.body.matches("Booked the demo").count(), 1);
     })
 }
 

@@ -46,8 +46,21 @@ fn number(field: &str, v: &Option<String>) -> Result<Option<i64>, DomainError> {
 }
 
 impl LogForm {
+    /// The chosen deal, and the version the seller saw when the form lists several deals
+    /// (their options read "id@version", so a double submit is a stale write, not a
+    /// second interaction).
     pub fn deal_id(&self) -> Result<i64, DomainError> {
-        number("deal", &self.deal)?.ok_or_else(|| DomainError::missing("deal", "choose the deal you talked about"))
+        Ok(self.deal_choice()?.0)
+    }
+
+    fn deal_choice(&self) -> Result<(i64, Option<i64>), DomainError> {
+        let text = text(&self.deal).ok_or_else(|| DomainError::missing("deal", "choose the deal you talked about"))?;
+        let bad = || DomainError::invalid("deal", text, "a deal is chosen by its id");
+        let (id, version) = match text.split_once('@') {
+            Some((id, v)) => (id, Some(v.parse::<i64>().map_err(|_| bad())?)),
+            None => (text, None),
+        };
+        Ok((id.parse::<i64>().map_err(|_| bad())?, version))
     }
 
     /// The core's input, or the first field that cannot be read.
@@ -92,7 +105,11 @@ impl LogForm {
             ending,
             notes: self.notes.clone().unwrap_or_default(),
             occurred_at: None,
-            expected_version: number("version", &self.version)?,
+            expected_version: match number("version", &self.version)? {
+                Some(v) => Some(v),
+                None if self.deal.is_some() => self.deal_choice()?.1,
+                None => None,
+            },
         })
     }
 }
@@ -114,8 +131,8 @@ pub struct Choices<'a> {
     pub org: &'a Org,
     /// When the form is for one deal: its id and version (sent back for the stale check).
     pub deal: Option<(i64, i64)>,
-    /// When the form picks the deal (Today): (id, label).
-    pub deals: &'a [(i64, String)],
+    /// When the form picks the deal (Today): (id, version, label).
+    pub deals: &'a [(i64, i64, String)],
     /// (id, label) of the buyers the seller may have talked to.
     pub contacts: &'a [(i64, String)],
     /// The decision to ask for next; `None` offers "the next one" for whichever deal is
@@ -147,8 +164,9 @@ pub fn render(action: &str, csrf: &str, form: &LogForm, choices: &Choices<'_>, e
             } @else {
                 label { "Deal"
                     select name="deal" required {
-                        @for (id, label) in choices.deals {
-                            option value=(id) selected[selected(&form.deal, &id.to_string())] { (label) }
+                        @for (id, version, label) in choices.deals {
+                            @let value = format!("{id}@{version}");
+                            option value=(value) selected[selected(&form.deal, &value)] { (label) }
                         }
                     }
                 }

@@ -50,10 +50,10 @@ async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebErro
 fn render(user: &CurrentUser, data: &TodayData, form: &LogForm, error: Option<&DomainError>) -> maud::Markup {
     let s = &user.session;
     let now = Timestamp::now();
-    let deal_choices: Vec<(i64, String)> = data
+    let deal_choices: Vec<(i64, i64, String)> = data
         .deals
         .iter()
-        .map(|d| (d.id, format!("{} — {}", d.id, d.title)))
+        .map(|d| (d.id, d.version, format!("{} — {}", d.id, d.title)))
         .collect();
     let choices = forms::Choices {
         org: &s.org,
