@@ -4,6 +4,23 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
+/// Shortest and longest password anyone may set, in characters (pages and API alike).
+pub const MIN_LEN: usize = 12;
+pub const MAX_LEN: usize = 1_000;
+
+/// The one password rule: 12 to 1000 characters. The error never carries the password.
+pub fn check(password: &str) -> Result<(), momentum_core::DomainError> {
+    if (MIN_LEN..=MAX_LEN).contains(&password.chars().count()) {
+        Ok(())
+    } else {
+        Err(momentum_core::DomainError::invalid(
+            "password",
+            "(hidden)",
+            format!("an initial password has {MIN_LEN} to {MAX_LEN} characters"),
+        ))
+    }
+}
+
 pub fn hash(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -18,6 +35,23 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_rule_is_12_to_1000_characters_and_never_echoes_the_password() {
+        assert!(super::check(&"x".repeat(12)).is_ok());
+        assert!(super::check(&"é".repeat(1000)).is_ok());
+        for bad in ["", "elevenchars", &"x".repeat(1001)] {
+            let e = super::check(bad).unwrap_err();
+            let momentum_core::DomainError::Invalid { field, value, rule } = &e else {
+                panic!("{e:?}")
+            };
+            assert_eq!((field.as_str(), value.as_str()), ("password", "(hidden)"));
+            assert!(rule.contains("12 to 1000 characters"), "{rule}");
+            if !bad.is_empty() {
+                assert!(!e.to_string().contains(bad), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn a_hash_verifies_only_its_password() {
         let h = super::hash("correct horse").unwrap();

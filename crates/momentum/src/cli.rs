@@ -419,9 +419,7 @@ fn read_password() -> anyhow::Result<String> {
         .read_to_string(&mut s)
         .context("reading the password from standard input")?;
     let p = s.trim_end_matches(['\n', '\r']).to_owned();
-    if p.chars().count() < 8 {
-        return Err(DomainError::invalid("password", "(hidden)", "a password has at least 8 characters").into());
-    }
+    momentum_web::password::check(&p)?;
     Ok(p)
 }
 

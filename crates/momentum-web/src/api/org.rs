@@ -8,9 +8,11 @@ use axum::Json;
 use jiff::Timestamp;
 use momentum_core::commands;
 use momentum_core::model::Month;
+use momentum_core::vocab::Role;
+use momentum_core::DomainError;
 use momentum_store::ops;
 
-use super::extract::{invalid, ApiJson};
+use super::extract::ApiJson;
 use super::problems::*;
 use super::types;
 use crate::auth::ApiUser;
@@ -61,10 +63,12 @@ pub async fn add_user(
     ApiUser(s): ApiUser,
     ApiJson(body): ApiJson<types::NewUser>,
 ) -> Result<Response, ApiError> {
+    // Refuse a non-admin before any argon2 work: the same answer the store would give.
+    if s.user.role != Role::Admin {
+        return Err(DomainError::Forbidden(format!("adding users is for admins; you are a {}", s.user.role)).into());
+    }
     if let Some(p) = &body.password {
-        if p.chars().count() < 8 {
-            return Err(invalid("password", "(hidden)", "a password has at least 8 characters"));
-        }
+        crate::password::check(p)?;
     }
     let user = with_store(&state, move |store| {
         // Hashing is slow on purpose: only once the rest is known to be acceptable to the caller.

@@ -1,18 +1,17 @@
-//! The caller's API tokens: list, create (the secret is shown once; only its hash is
-//! kept), revoke.
+//! The caller's API tokens: list and revoke. Creating one is refused here (403): tokens
+//! are made in the app or with `momentum token create`, never by another token.
 
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiff::Timestamp;
 use momentum_core::model::ApiTokenId;
+use momentum_core::DomainError;
 use momentum_store::auth as store_auth;
 
-use super::extract::{ApiJson, Id};
+use super::extract::Id;
 use super::problems::*;
 use super::types;
-use crate::auth::{new_api_token, ApiUser};
+use crate::auth::ApiUser;
 use crate::db::with_store;
 use crate::error::ApiError;
 use crate::AppState;
@@ -37,39 +36,34 @@ pub async fn list(State(state): State<AppState>, ApiUser(s): ApiUser) -> Result<
     }))
 }
 
+/// Why the API mints no tokens: a leaked token could otherwise create children that
+/// outlive its revocation.
+pub const CREATE_REFUSED: &str = "API tokens are not created through the API: create one in the app \
+                                  (the /tokens page) or with `momentum token create`";
+
+/// The 403 every token-creation request gets.
+#[allow(dead_code)] // Only its OpenAPI description is used; the body is `error::Problem`.
+#[derive(Debug, utoipa::IntoResponses)]
+#[response(
+    status = 403,
+    description = "Always: tokens are created in the app (the /tokens page) or with `momentum token create`",
+    content_type = "application/problem+json"
+)]
+pub struct MadeElsewhere(crate::error::Problem);
+
 #[utoipa::path(
     post,
     path = "/api/v1/tokens",
     operation_id = "create_token",
     tag = "tokens",
-    summary = "Create an API token",
-    description = "A new token acting as the caller. The answer holds its secret, shown this once: the \
-                   server keeps only a hash.",
-    request_body = types::NewApiToken,
-    responses(
-        (status = 201, description = "The new token with its secret", body = types::CreatedApiToken),
-        BadRequest,
-        Unauthorized,
-        UnsupportedMediaType,
-        Unprocessable,
-        Unavailable,
-    )
+    summary = "Create an API token (refused)",
+    description = "Always refused with 403: a request authenticated by an API token cannot mint new \
+                   tokens, so a leaked token cannot create children that survive its revocation. \
+                   Create tokens in the app (the /tokens page) or with `momentum token create`.",
+    responses(Unauthorized, MadeElsewhere, Unavailable,)
 )]
-pub async fn create(
-    State(state): State<AppState>,
-    ApiUser(s): ApiUser,
-    ApiJson(body): ApiJson<types::NewApiToken>,
-) -> Result<Response, ApiError> {
-    let created = with_store(&state, move |store| {
-        let (secret, hash) = new_api_token(s.org.id);
-        let token = store_auth::create_token(store, &s, &body.name, &hash, Timestamp::now())?;
-        Ok(types::CreatedApiToken {
-            token: token.into(),
-            secret,
-        })
-    })
-    .await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+pub async fn create(_caller: ApiUser) -> ApiError {
+    DomainError::Forbidden(CREATE_REFUSED.into()).into()
 }
 
 #[utoipa::path(

@@ -876,7 +876,7 @@ pub struct NewUser {
     pub role: Role,
     /// The e-mail of the manager whose team a seller joins.
     pub manager: Option<String>,
-    /// For signing in to the web app; at least 8 characters. Without one the user cannot
+    /// For signing in to the web app; 12 to 1000 characters. Without one the user cannot
     /// sign in until an admin sets it.
     pub password: Option<String>,
 }

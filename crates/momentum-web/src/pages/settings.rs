@@ -21,8 +21,8 @@ use crate::pages::{layout, when};
 use crate::AppState;
 
 /// Shortest and longest initial password an admin may set.
-pub const PASSWORD_MIN: usize = 12;
-pub const PASSWORD_MAX: usize = 1_000;
+pub const PASSWORD_MIN: usize = crate::password::MIN_LEN;
+pub const PASSWORD_MAX: usize = crate::password::MAX_LEN;
 
 #[derive(Debug, Default, Clone, Deserialize)]
 pub struct LadderForm {
@@ -312,20 +312,6 @@ pub async fn cadence(
     answer(&state, &user, result, Which::Cadence, forms).await
 }
 
-/// Checks an initial password's length; the message never repeats the password.
-fn check_password(password: &str) -> Result<(), DomainError> {
-    let n = password.chars().count();
-    if (PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
-        Ok(())
-    } else {
-        Err(DomainError::invalid(
-            "password",
-            format!("{n} characters long"),
-            format!("an initial password has {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
-        ))
-    }
-}
-
 pub async fn add_user(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -338,7 +324,7 @@ pub async fn add_user(
     let result = with_store(&state, move |store| {
         let role = Role::parse("role", text(&posted.role).unwrap_or_default())?;
         let password = posted.password.as_deref().unwrap_or_default();
-        check_password(password)?;
+        crate::password::check(password)?;
         // Hashing takes a moment of CPU: this closure runs on a blocking thread.
         let hash = crate::password::hash(password).map_err(|e| WebError::Internal(e.to_string()))?;
         ops::add_user(

@@ -1,8 +1,12 @@
 //! Sign in and out. Failed attempts are counted per account and per address in the
 //! database (so every app server sees them); past the limit, sign-in waits out the window.
+//! An account is locked after `sign_in_attempts` failures; an address only after ten times
+//! that, so one office behind a proxy or NAT is not locked out by one person's typos.
+//! Unknown e-mails cost the same argon2 work as known ones, so timing reveals no accounts.
 //! A successful sign-in always starts a new session id (and drops the old one).
 
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,6 +22,14 @@ use crate::db::with_store;
 use crate::error::{PageError, WebError};
 use crate::pages::layout;
 use crate::AppState;
+
+/// A hash of no one's password, verified when the account or its password is missing so
+/// that such a sign-in takes as long as a wrong password.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| crate::password::hash("momentum: no such account, no such password").expect("hashing a constant"));
+
+/// How many failures lock an address out, given the per-account limit.
+const ADDRESS_LIMIT_FACTOR: i64 = 10;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SignInForm {
@@ -69,38 +81,64 @@ pub async fn submit(
     let window = SignedDuration::from_mins(i64::from(state.config.sign_in_window_minutes));
     let limit = i64::from(state.config.sign_in_attempts);
     let email = f.email.trim().to_lowercase();
-    let keys = [format!("account:{email}"), format!("address:{}", addr.ip())];
+    let keys = [
+        (format!("account:{email}"), limit),
+        (
+            format!("address:{}", addr.ip()),
+            limit.saturating_mul(ADDRESS_LIMIT_FACTOR),
+        ),
+    ];
     let org_name = f.org.trim().to_owned();
     let password = f.password.clone();
     let days = i64::from(state.config.session_days);
     let old_session = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned());
-    let outcome = with_store(&state, move |store| {
+    // 1. Which org, whether this account or address is throttled, and its credentials.
+    let looked_up = with_store(&state, move |store| {
         use momentum_store::auth as a;
         let org = if org_name.is_empty() {
             a::only_org(store)?
         } else {
             a::org_id_by_name(store, &org_name)?
         };
-        let Some(org) = org else { return Ok(SignIn::NeedOrg) };
-        for key in &keys {
-            if a::sign_in_failures(store, org, key, now - window)? >= limit {
-                return Ok(SignIn::Throttled);
+        let Some(org) = org else {
+            return Ok(Err(SignIn::NeedOrg));
+        };
+        for (key, limit) in &keys {
+            if a::sign_in_failures(store, org, key, now - window)? >= *limit {
+                return Ok(Err(SignIn::Throttled));
             }
         }
         let user = a::credentials(store, org, &email)?;
-        let verified = user.as_ref().is_some_and(|(u, hash)| {
-            u.active && hash.as_deref().is_some_and(|h| crate::password::verify(&password, h))
-        });
-        if !verified {
-            for key in &keys {
+        Ok(Ok((org, keys, user)))
+    })
+    .await?;
+    let (org, keys, user) = match looked_up {
+        Ok(found) => found,
+        Err(outcome) => return Ok(answer(&state, jar, &f, outcome)),
+    };
+    // 2. One argon2 verification, whether or not the account (or its password) exists, on a
+    // blocking thread that holds no database connection.
+    let (active, phc) = match &user {
+        Some((u, Some(h))) => (u.active, h.clone()),
+        _ => (false, DUMMY_HASH.clone()),
+    };
+    let verified = tokio::task::spawn_blocking(move || crate::password::verify(&password, &phc))
+        .await
+        .map_err(|e| WebError::Internal(format!("password verification panicked: {e}")))?
+        && active;
+    // 3. Count the failure, or start a new session (ending whatever this browser had).
+    let user = user.filter(|_| verified).map(|(u, _)| u.id);
+    let outcome = with_store(&state, move |store| {
+        use momentum_store::auth as a;
+        let Some(user) = user else {
+            for (key, _) in &keys {
                 a::record_sign_in_failure(store, org, key, now, window)?;
             }
             return Ok(SignIn::Wrong);
-        }
-        for key in &keys {
+        };
+        for (key, _) in &keys {
             a::clear_sign_in_failures(store, org, key)?;
         }
-        // Rotate: whatever session this browser had ends here.
         if let Some((old_org, old_secret)) = old_session.as_deref().and_then(|v| v.split_once('.')) {
             if let Ok(old_org) = old_org.parse() {
                 a::delete_session(
@@ -110,31 +148,27 @@ pub async fn submit(
                 )?;
             }
         }
-        let (user, _) = user.expect("verified above");
         let secret = auth::random_secret();
         let csrf = auth::random_secret();
-        a::create_session(
-            store,
-            org,
-            user.id,
-            &auth::sha256_hex(&secret),
-            &csrf,
-            now + SignedDuration::from_hours(24 * days),
-            now,
-        )?;
+        let expires = now + SignedDuration::from_hours(24 * days);
+        a::create_session(store, org, user, &auth::sha256_hex(&secret), &csrf, expires, now)?;
         Ok(SignIn::Ok { org, secret })
     })
     .await?;
-    Ok(match outcome {
+    Ok(answer(&state, jar, &f, outcome))
+}
+
+fn answer(state: &AppState, jar: CookieJar, f: &SignInForm, outcome: SignIn) -> Response {
+    match outcome {
         SignIn::Ok { org, secret } => {
             let jar = jar
                 .remove(Cookie::build(SIGN_IN_CSRF_COOKIE).path("/sign-in"))
-                .add(auth::session_cookie(&state, org, &secret));
+                .add(auth::session_cookie(state, org, &secret));
             (jar, Redirect::to("/")).into_response()
         }
         SignIn::Wrong => with_status(
             render(
-                &state,
+                state,
                 jar,
                 &f.email,
                 &f.org,
@@ -144,7 +178,7 @@ pub async fn submit(
         ),
         SignIn::Throttled => with_status(
             render(
-                &state,
+                state,
                 jar,
                 &f.email,
                 &f.org,
@@ -154,7 +188,7 @@ pub async fn submit(
         ),
         SignIn::NeedOrg => with_status(
             render(
-                &state,
+                state,
                 jar,
                 &f.email,
                 &f.org,
@@ -162,7 +196,7 @@ pub async fn submit(
             ),
             422,
         ),
-    })
+    }
 }
 
 enum SignIn {
