@@ -77,24 +77,7 @@ pub fn add_user(actor: Option<&Actor>, id: UserId, input: NewUser<'_>, now: Time
     }
     let email = Email::parse("email", input.email)?;
     let name = check_text("name", input.name, NAME_MAX, "a user has a name")?;
-    let manager = match input.manager {
-        None => None,
-        Some(_) if input.role != Role::Seller => {
-            return Err(DomainError::invalid(
-                "manager",
-                input.role,
-                "only a seller is on a manager's team",
-            ));
-        }
-        Some(m) if m.role != Role::Manager => {
-            return Err(DomainError::invalid(
-                "manager",
-                m.email.as_str(),
-                "a team's manager has the manager role",
-            ));
-        }
-        Some(m) => Some(m.id),
-    };
+    let manager = team_manager(input.role, input.manager)?;
     Ok(User {
         id,
         email,
@@ -104,6 +87,60 @@ pub fn add_user(actor: Option<&Actor>, id: UserId, input: NewUser<'_>, now: Time
         active: true,
         created_at: now,
     })
+}
+
+/// What an admin may change about a user: role, team and whether they can sign in.
+#[derive(Debug)]
+pub struct UserChange<'a> {
+    pub role: Role,
+    /// The manager of a seller's team, as stored.
+    pub manager: Option<&'a User>,
+    pub active: bool,
+}
+
+/// Changes a user's role, team or access. Deals stay with their owner (reassign them);
+/// an admin cannot demote or lock out themselves, so an org always keeps an admin.
+pub fn edit_user(actor: &Actor, user: &User, change: UserChange<'_>) -> Result<User> {
+    actor.ensure_admin("changing users")?;
+    if user.id == actor.user && (change.role != Role::Admin || !change.active) {
+        return Err(DomainError::invalid(
+            "role",
+            change.role,
+            "you cannot demote or deactivate yourself: ask another admin",
+        ));
+    }
+    let manager = team_manager(change.role, change.manager)?;
+    if manager == Some(user.id) {
+        return Err(DomainError::invalid(
+            "manager",
+            user.email.as_str(),
+            "a seller cannot manage themselves",
+        ));
+    }
+    Ok(User {
+        role: change.role,
+        manager,
+        active: change.active,
+        ..user.clone()
+    })
+}
+
+/// The team a user of `role` joins under `manager`, by the rules both add and edit apply.
+fn team_manager(role: Role, manager: Option<&User>) -> Result<Option<UserId>> {
+    match manager {
+        None => Ok(None),
+        Some(_) if role != Role::Seller => Err(DomainError::invalid(
+            "manager",
+            role,
+            "only a seller is on a manager's team",
+        )),
+        Some(m) if m.role != Role::Manager => Err(DomainError::invalid(
+            "manager",
+            m.email.as_str(),
+            "a team's manager has the manager role",
+        )),
+        Some(m) => Ok(Some(m.id)),
+    }
 }
 
 /// Replaces the org's decision ladder. Steps that deals stand on cannot be removed.

@@ -312,6 +312,56 @@ pub fn add_user(store: &mut Store, s: &Session, input: AddUser<'_>, now: Timesta
     })
 }
 
+/// Changes a user's role, team or access, by e-mail. A manager losing the role keeps
+/// no team: their sellers' `manager_id` must be moved first (refused otherwise).
+pub fn edit_user(
+    store: &mut Store,
+    s: &Session,
+    email: &str,
+    role: Role,
+    manager_email: Option<&str>,
+    active: bool,
+) -> StoreResult<User> {
+    store.write(|tx| {
+        let user = user_by_email(tx, s.org.id, "email", email)?;
+        let manager = match manager_email {
+            Some(m) => Some(user_by_email(tx, s.org.id, "manager", m)?),
+            None => None,
+        };
+        let change = commands::UserChange {
+            role,
+            manager: manager.as_ref(),
+            active,
+        };
+        let edited = commands::edit_user(&s.actor(), &user, change)?;
+        if user.role == Role::Manager && edited.role != Role::Manager {
+            let team = tx.query_one(
+                "SELECT COUNT(*) FROM users WHERE org_id = $1 AND manager_id = $2",
+                &[s.org.id.0.into(), user.id.0.into()],
+            )?;
+            if team.map_or(Ok(0), |r| r.int(0))? > 0 {
+                return Err(DomainError::invalid(
+                    "role",
+                    edited.role,
+                    "this manager still has a team: move their sellers to another manager first",
+                )
+                .into());
+            }
+        }
+        tx.exec(
+            "UPDATE users SET role = $3, manager_id = $4, active = $5 WHERE org_id = $1 AND user_id = $2",
+            &[
+                s.org.id.0.into(),
+                user.id.0.into(),
+                edited.role.as_str().into(),
+                edited.manager.map(|m| m.0).into(),
+                edited.active.into(),
+            ],
+        )?;
+        Ok(edited)
+    })
+}
+
 /// The org's users, by id.
 pub fn users(store: &mut Store, s: &Session) -> StoreResult<Vec<User>> {
     store.read(|tx| {

@@ -488,7 +488,52 @@ fn the_ladder_keeps_every_step_a_deal_or_its_next_step_names(db: &TestDb) {
     assert_eq!(s.org.ladder.top(), Step(7), "a refused ladder change wrote nothing");
 }
 
+fn an_admin_moves_sellers_between_teams_and_locks_users_out(db: &TestDb) {
+    let mut w = world(db);
+    let (admin, sam, mia, max) = (w.admin.clone(), w.sam.clone(), w.mia.clone(), w.max.clone());
+    let id = new_deal(&mut w, &sam, None, "Moves teams", 1_000, 24);
+    let sees = |w: &mut World, s: &Session| ops::show_deal(&mut w.store, s, id).is_ok();
+    assert!(sees(&mut w, &mia) && !sees(&mut w, &max));
+    ops::edit_user(
+        &mut w.store,
+        &admin,
+        "sam@acme.test",
+        Role::Seller,
+        Some("max@acme.test"),
+        true,
+    )
+    .unwrap();
+    assert!(
+        !sees(&mut w, &mia) && sees(&mut w, &max),
+        "the deal follows its owner's team"
+    );
+
+    ops::edit_user(&mut w.store, &admin, "bob@acme.test", Role::Seller, None, false).unwrap();
+    assert_eq!(
+        domain(ops::session(&mut w.store, None, Some("bob@acme.test")).unwrap_err()).field(),
+        Some("as")
+    );
+
+    let err = ops::edit_user(&mut w.store, &admin, "ada@acme.test", Role::Manager, None, true).unwrap_err();
+    assert_eq!(domain(err).field(), Some("role"), "an admin cannot demote themselves");
+    let err = ops::edit_user(&mut w.store, &admin, "mia@acme.test", Role::Seller, None, true).unwrap_err();
+    assert!(domain(err).to_string().contains("still has a team"));
+    let err = ops::edit_user(&mut w.store, &sam, "sue@acme.test", Role::Admin, None, true).unwrap_err();
+    assert!(matches!(domain(err), DomainError::Forbidden(_)));
+    let err = ops::edit_user(
+        &mut w.store,
+        &admin,
+        "sue@acme.test",
+        Role::Seller,
+        Some("sam@acme.test"),
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(domain(err).field(), Some("manager"));
+}
+
 both_backends!(
+    an_admin_moves_sellers_between_teams_and_locks_users_out,
     the_ladder_keeps_every_step_a_deal_or_its_next_step_names,
     a_logged_interaction_moves_the_deal_and_is_kept,
     refused_commands_write_nothing,

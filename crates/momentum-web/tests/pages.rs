@@ -248,7 +248,59 @@ fn an_oversized_body_is_refused_as_a_problem(db: &TestDb) {
     })
 }
 
+fn an_admin_changes_a_users_team_and_access(db: &TestDb) {
+    let mut app = demo_app(db);
+    block_on(async {
+        app.sign_in("admin@demo.momentum.test", PASSWORD).await;
+        let csrf = app.csrf().await;
+        let forged = app
+            .post_form(
+                "/settings/users/edit",
+                &[("csrf", "x"), ("email", SAM), ("role", "seller")],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let refused = app
+            .post_form(
+                "/settings/users/edit",
+                &[
+                    ("csrf", &csrf),
+                    ("email", "admin@demo.momentum.test"),
+                    ("role", "seller"),
+                    ("active", "on"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains("you cannot demote or deactivate yourself"),
+            "{}",
+            refused.body
+        );
+        let moved = app
+            .post_form(
+                "/settings/users/edit",
+                &[
+                    ("csrf", &csrf),
+                    ("email", SAM),
+                    ("role", "seller"),
+                    ("manager", "mark.manager@demo.momentum.test"),
+                ],
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
+        let settings = app.get("/settings").await;
+        let marks_team = settings.body.split("Mark Chen's team").nth(1).unwrap_or_default();
+        let marks_team = marks_team.split("</ul>").next().unwrap_or_default();
+        assert!(marks_team.contains(SAM), "Sam is now on Mark's team");
+        // Unticked "Can sign in": Sam is locked out.
+        app.cookies.clear();
+        assert_eq!(app.sign_in(SAM, PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+    })
+}
+
 both_backends!(
+    an_admin_changes_a_users_team_and_access,
     an_oversized_body_is_refused_as_a_problem,
     signing_in_leads_to_today,
     the_session_id_changes_at_sign_in_and_dies_at_sign_out,

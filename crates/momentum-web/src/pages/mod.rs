@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/ladder", post(settings::ladder))
         .route("/settings/cadence", post(settings::cadence))
         .route("/settings/users", post(settings::add_user))
+        .route("/settings/users/edit", post(settings::edit_user))
         .route("/tokens", get(tokens::page).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))
         .route("/sign-in", get(sign_in::form).post(sign_in::submit))

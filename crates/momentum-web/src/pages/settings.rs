@@ -49,12 +49,23 @@ pub struct UserForm {
     pub password: Option<String>,
 }
 
-/// The three forms as the page shows them: the org's values, or what was posted.
+/// Changing a user's role, team or access.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct EditUserForm {
+    pub csrf: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<String>,
+    pub manager: Option<String>,
+    pub active: Option<String>,
+}
+
+/// The forms as the page shows them: the org's values, or what was posted.
 #[derive(Debug, Default, Clone)]
 struct Forms {
     ladder: LadderForm,
     cadence: CadenceForm,
     user: UserForm,
+    edit: EditUserForm,
 }
 
 /// Which form a refusal belongs to.
@@ -63,6 +74,7 @@ enum Which {
     Ladder,
     Cadence,
     User,
+    EditUser,
 }
 
 impl Forms {
@@ -80,6 +92,10 @@ impl Forms {
                 then_every_days: Some(org.cadence.then_every_days.to_string()),
             },
             user: UserForm::default(),
+            edit: EditUserForm {
+                active: Some("on".into()),
+                ..EditUserForm::default()
+            },
         }
     }
 }
@@ -94,6 +110,7 @@ fn saved_notice(saved: Option<&str>) -> Option<&'static str> {
         "ladder" => "The decision ladder is saved.",
         "cadence" => "The cadence is saved.",
         "user" => "The user is added. Tell them their initial password in person, not by e-mail.",
+        "edit-user" => "The user is changed. Their deals stay theirs: reassign them from the deal page if needed.",
         _ => return None,
     })
 }
@@ -219,6 +236,39 @@ fn render(
                     (error_at(err(Which::User), &["password"]))
                     button type="submit" { "Add the user" }
                 }
+                @let e = &forms.edit;
+                form.stack.card id="edit-user" method="post" action="/settings/users/edit" {
+                    h3 { "Change a user's role, team or access" }
+                    (error_general(err(Which::EditUser), &["email", "role", "manager"]))
+                    input type="hidden" name="csrf" value=(user.csrf);
+                    div.steps {
+                        label { "User"
+                            select name="email" {
+                                @for u in users {
+                                    option value=(u.email.as_str()) selected[chosen(&e.email, u.email.as_str())] { (u.name) " · " (u.email) }
+                                }
+                            }
+                        }
+                        label { "Role"
+                            select name="role" {
+                                @for r in Role::ALL {
+                                    option value=(r.as_str()) selected[chosen(&e.role, r.as_str())] { (r.as_str()) }
+                                }
+                            }
+                        }
+                        label { "Manager " span.muted { "(for a seller)" }
+                            select name="manager" {
+                                option value="" { "(none)" }
+                                @for m in &managers {
+                                    option value=(m.email.as_str()) selected[chosen(&e.manager, m.email.as_str())] { (m.name) }
+                                }
+                            }
+                        }
+                    }
+                    label.inline { input type="checkbox" name="active" value="on" checked[text(&e.active).is_some()]; "Can sign in" }
+                    (error_at(err(Which::EditUser), &["email", "role", "manager"]))
+                    button type="submit" { "Save the change" }
+                }
             }
         },
     )
@@ -246,6 +296,7 @@ async fn answer(
         Which::Ladder => "ladder",
         Which::Cadence => "cadence",
         Which::User => "user",
+        Which::EditUser => "edit-user",
     };
     match ui::posted(result, "")? {
         Posted::Done(()) => Ok(ui::see(&format!("/settings?saved={saved}#{saved}"))),
@@ -348,4 +399,28 @@ pub async fn add_user(
         ..Forms::of(&user)
     };
     answer(&state, &user, result, Which::User, forms).await
+}
+
+pub async fn edit_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<EditUserForm>,
+) -> Result<Response, PageError> {
+    user.check_csrf(form.csrf.as_deref())?;
+    only_admins(&user)?;
+    let s = user.session.clone();
+    let posted = form.clone();
+    let result = with_store(&state, move |store| {
+        let role = Role::parse("role", text(&posted.role).unwrap_or_default())?;
+        let email = text(&posted.email).unwrap_or_default();
+        let active = text(&posted.active).is_some();
+        ops::edit_user(store, &s, email, role, text(&posted.manager), active)?;
+        Ok(())
+    })
+    .await;
+    let forms = Forms {
+        edit: form,
+        ..Forms::of(&user)
+    };
+    answer(&state, &user, result, Which::EditUser, forms).await
 }
