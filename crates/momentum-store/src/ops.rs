@@ -887,7 +887,14 @@ impl Where {
         let a = self.alias;
         match actor.visibility() {
             Visibility::Org => {}
-            Visibility::Team { manager } => self.and(&format!("({a}.owner_id = ? OR u.manager_id = ?)"), manager.0),
+            // As an IN over the team's few ids, so the owner index serves it.
+            Visibility::Team { manager } => self.and(
+                &format!(
+                    "{a}.owner_id IN (SELECT tm.user_id FROM users tm \
+                     WHERE tm.org_id = {a}.org_id AND (tm.user_id = ? OR tm.manager_id = ?))"
+                ),
+                manager.0,
+            ),
             Visibility::Own { user } => self.and(&format!("{a}.owner_id = ?"), user.0),
         }
     }
