@@ -75,7 +75,10 @@ impl App {
             let pair = text.split(';').next().unwrap();
             let (name, value) = pair.split_once('=').unwrap();
             self.cookies.retain(|(n, _)| n != name);
-            let expired = text.contains("Max-Age=0") || text.contains("1970");
+            // Look only at the attributes: a random value may well contain "1970".
+            let expired = text.split(';').skip(1).map(str::trim).any(|attr| {
+                attr.eq_ignore_ascii_case("Max-Age=0") || (attr.starts_with("Expires=") && attr.contains("1970"))
+            });
             if !expired {
                 self.cookies.push((name.to_owned(), value.to_owned()));
             }
