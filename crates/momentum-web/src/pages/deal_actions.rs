@@ -445,14 +445,7 @@ impl RescheduleForm {
     fn to_input(&self, org: &Org, now: Now) -> Result<NextStepInput, DomainError> {
         let due = text(&self.next_at)
             .ok_or_else(|| DomainError::missing("next_step.due", "give the new date and time of the next step"))?;
-        Ok(NextStepInput {
-            due: crate::input::when("next_step.due", due, org, now)?,
-            kind: InteractionKind::parse("next_kind", text(&self.next_kind).unwrap_or("call"))?,
-            aims_at: text(&self.aims_at)
-                .map(|t| org.ladder.parse_step("next_step.aims_at", t))
-                .transpose()?,
-            buyer_committed: text(&self.buyer_committed).is_some(),
-        })
+        ui::next_step(org, now, due, &self.next_kind, &self.aims_at, &self.buyer_committed)
     }
 }
 

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use jiff::Timestamp;
 use maud::{html, Markup};
-use momentum_core::commands::{FollowUp, NextStepInput};
+use momentum_core::commands::FollowUp;
 use momentum_core::model::{AccountId, ContactId, Now, Org, User};
 use momentum_core::money::{Currency, Money};
 use momentum_core::vocab::InteractionKind;
@@ -107,14 +107,14 @@ impl NewDealForm {
         })?;
         let first_step = match text(&self.next_at) {
             None => FollowUp::Cadence,
-            Some(at) => FollowUp::At(NextStepInput {
-                due: crate::input::when("next_step.due", at, org, now)?,
-                kind: InteractionKind::parse("next_kind", text(&self.next_kind).unwrap_or("call"))?,
-                aims_at: text(&self.aims_at)
-                    .map(|t| org.ladder.parse_step("next_step.aims_at", t))
-                    .transpose()?,
-                buyer_committed: text(&self.buyer_committed).is_some(),
-            }),
+            Some(at) => FollowUp::At(ui::next_step(
+                org,
+                now,
+                at,
+                &self.next_kind,
+                &self.aims_at,
+                &self.buyer_committed,
+            )?),
         };
         Ok(ops::CreateDeal {
             owner: text(&self.owner),

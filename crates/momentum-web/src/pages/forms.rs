@@ -3,13 +3,11 @@
 //! each message next to its input.
 
 use maud::{html, Markup};
-use momentum_core::commands::{Ending, FollowUp, LogInteraction, NextStepInput};
+use momentum_core::commands::{Ending, FollowUp, LogInteraction};
 use momentum_core::model::{ContactId, Now, Org, Step};
 use momentum_core::vocab::{InteractionKind, LostCategory, Outcome};
 use momentum_core::DomainError;
 use serde::Deserialize;
-
-use crate::input;
 
 /// The form as posted. Every field is optional text.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -32,18 +30,7 @@ pub struct LogForm {
     pub notes: Option<String>,
 }
 
-fn text(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn number(field: &str, v: &Option<String>) -> Result<Option<i64>, DomainError> {
-    text(v)
-        .map(|t| {
-            t.parse::<i64>()
-                .map_err(|_| DomainError::invalid(field, t, "a whole number"))
-        })
-        .transpose()
-}
+use crate::pages::ui::{number, text};
 
 impl LogForm {
     /// The chosen deal, and the version the seller saw when the form lists several deals
@@ -73,12 +60,9 @@ impl LogForm {
             Some("next") => {
                 let at = text(&self.next_at)
                     .ok_or_else(|| DomainError::missing("next_step.due", "give the date and time of the next step"))?;
-                Some(Ending::Scheduled(FollowUp::At(NextStepInput {
-                    due: input::when("next_step.due", at, org, now)?,
-                    kind: InteractionKind::parse("next_kind", text(&self.next_kind).unwrap_or("call"))?,
-                    aims_at: step("next_step.aims_at", &self.aims_at)?,
-                    buyer_committed: text(&self.buyer_committed).is_some(),
-                })))
+                let step =
+                    crate::pages::ui::next_step(org, now, at, &self.next_kind, &self.aims_at, &self.buyer_committed)?;
+                Some(Ending::Scheduled(FollowUp::At(step)))
             }
             Some("no") => Some(Ending::DefinitiveNo {
                 category: LostCategory::parse("reason_category", text(&self.reason_category).unwrap_or_default())?,

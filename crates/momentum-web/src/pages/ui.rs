@@ -18,6 +18,26 @@ pub fn text(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+/// A next step as the forms post it: the time (org time or relative), its kind, the
+/// decision it aims at and whether the buyer committed. One reading for every form.
+pub fn next_step(
+    org: &momentum_core::model::Org,
+    now: momentum_core::model::Now,
+    at: &str,
+    kind: &Option<String>,
+    aims_at: &Option<String>,
+    buyer_committed: &Option<String>,
+) -> Result<momentum_core::commands::NextStepInput, DomainError> {
+    Ok(momentum_core::commands::NextStepInput {
+        due: crate::input::when("next_step.due", at, org, now)?,
+        kind: momentum_core::vocab::InteractionKind::parse("next_kind", text(kind).unwrap_or("call"))?,
+        aims_at: text(aims_at)
+            .map(|t| org.ladder.parse_step("next_step.aims_at", t))
+            .transpose()?,
+        buyer_committed: text(buyer_committed).is_some(),
+    })
+}
+
 /// A posted field as typed (for filling a refused form back in).
 pub fn val(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
