@@ -39,6 +39,9 @@ impl Flag {
     }
 }
 
+/// Days without a buyer decision after which an open deal is stale, unless the org says otherwise.
+pub const DEFAULT_STALE_DAYS: u32 = 21;
+
 const SECONDS_PER_DAY: i64 = 24 * 60 * 60;
 
 /// The cholesterol flags of `deal` at `now`, in [`Flag`]'s order. A deal is stale when
@@ -141,6 +144,9 @@ mod tests {
             last_touch_at: None,
             last_buyer_response_at: None,
             last_decision_at: None,
+            peak_stage: Step(0),
+            unanswered: 0,
+            longest_unanswered: 0,
             provenance: None,
             external_id: None,
         }

@@ -13,6 +13,9 @@ use crate::model::*;
 use crate::money::{Currency, Money};
 use crate::vocab::*;
 
+/// Imports go through the same core: see [`crate::import`].
+pub use crate::import::{import_activity, import_deal};
+
 pub const TITLE_MAX: usize = 200;
 pub const NAME_MAX: usize = 200;
 pub const NOTES_MAX: usize = 10_000;
@@ -301,6 +304,13 @@ pub fn create_deal(actor: &Actor, rules: Rules<'_>, id: DealId, input: NewDeal<'
             "a deal's value is not negative",
         ));
     }
+    if input.value.minor > Money::MAX_MINOR {
+        return Err(DomainError::invalid(
+            "value",
+            input.value,
+            Money::max_rule("a deal's value"),
+        ));
+    }
     if let Some(d) = input.expected_close {
         if d < now.today {
             return Err(DomainError::invalid(
@@ -330,6 +340,9 @@ pub fn create_deal(actor: &Actor, rules: Rules<'_>, id: DealId, input: NewDeal<'
         last_touch_at: None,
         last_buyer_response_at: None,
         last_decision_at: None,
+        peak_stage: Step(0),
+        unanswered: 0,
+        longest_unanswered: 0,
         provenance: None,
         external_id: None,
     };
@@ -477,7 +490,10 @@ pub fn log_interaction(
     next.interaction_count = seq;
     next.last_touch_at = Some(max_ts(deal.last_touch_at, occurred_at));
     if buyer_answered {
-        next.last_buyer_response_at = Some(max_ts(deal.last_buyer_response_at, occurred_at));
+        heard_from_buyer(&mut next, occurred_at);
+    } else {
+        next.unanswered += 1;
+        next.longest_unanswered = next.longest_unanswered.max(next.unanswered);
     }
 
     let commitment = match &ending {
@@ -566,7 +582,7 @@ pub fn record_decision(
         None,
         note,
     )?;
-    next.last_buyer_response_at = Some(max_ts(deal.last_buyer_response_at, at));
+    heard_from_buyer(&mut next, at);
     // The next step prepares for a decision the buyer has not made yet: if this one
     // reached it, aim at the one after.
     let stage = next.stage;
@@ -697,12 +713,12 @@ pub fn close(
                     None,
                 )?);
             }
-            next.last_buyer_response_at = Some(now.at);
+            heard_from_buyer(&mut next, now.at);
             next.state = DealState::Won { at: now.at };
         }
         Closing::Lost { category, buyer_words } => {
             next.state = lost(category, &buyer_words, now.at)?;
-            next.last_buyer_response_at = Some(now.at);
+            heard_from_buyer(&mut next, now.at);
         }
     }
     Ok(DealChange {
@@ -744,6 +760,9 @@ pub fn set_goal(actor: &Actor, seller: &Owner, month: Month, amount: Money, now:
     actor.ensure_may_act_for(seller, "the goal")?;
     if amount.minor < 0 {
         return Err(DomainError::invalid("amount", amount, "a goal is not negative"));
+    }
+    if amount.minor > Money::MAX_MINOR {
+        return Err(DomainError::invalid("amount", amount, Money::max_rule("a goal")));
     }
     Ok(Goal {
         user: seller.id,
@@ -906,9 +925,16 @@ fn decide(
         note,
     };
     deal.stage = to;
+    deal.peak_stage = deal.peak_stage.max(to);
     deal.decision_count = decision.seq;
     deal.last_decision_at = Some(max_ts(deal.last_decision_at, at));
     Ok(decision)
+}
+
+/// The buyer answered at `at`: the run of unanswered follow-ups ends.
+fn heard_from_buyer(deal: &mut Deal, at: Timestamp) {
+    deal.last_buyer_response_at = Some(max_ts(deal.last_buyer_response_at, at));
+    deal.unanswered = 0;
 }
 
 fn plan_next_step(actor: &Actor, rules: Rules<'_>, deal: &Deal, follow_up: FollowUp, now: Now) -> Result<NextStep> {

@@ -33,12 +33,22 @@ fn display_value(value: &str) -> String {
     }
 }
 
+/// The longest part of a refused value an error shows, in characters.
+pub const SHOWN_VALUE_MAX: usize = 100;
+
 impl DomainError {
-    /// Input `value` in `field` breaks `rule`.
+    /// Input `value` in `field` breaks `rule`. A long value is shown cut to its first
+    /// [`SHOWN_VALUE_MAX`] characters: an error echoes it (in the message, the API's
+    /// problem, a form), and a 20,000-character value must not come back three times.
     pub fn invalid(field: impl Into<String>, value: impl fmt::Display, rule: impl Into<String>) -> Self {
+        let mut value = value.to_string();
+        if let Some((cut, _)) = value.char_indices().nth(SHOWN_VALUE_MAX) {
+            value.truncate(cut);
+            value.push('…');
+        }
         DomainError::Invalid {
             field: field.into(),
-            value: value.to_string(),
+            value,
             rule: rule.into(),
         }
     }
@@ -82,5 +92,19 @@ mod tests {
             e.to_string(),
             "buyer_words is missing: a definitive no needs the buyer's own words"
         );
+    }
+
+    #[test]
+    fn a_long_value_is_shown_cut_short() {
+        let long = "é".repeat(20_000);
+        let DomainError::Invalid { value, .. } = DomainError::invalid("email", &long, "an e-mail address") else {
+            panic!()
+        };
+        assert_eq!(value.chars().count(), SHOWN_VALUE_MAX + 1);
+        assert!(value.ends_with('…'));
+        let DomainError::Invalid { value, .. } = DomainError::invalid("email", "short", "r") else {
+            panic!()
+        };
+        assert_eq!(value, "short");
     }
 }

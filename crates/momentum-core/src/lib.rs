@@ -16,8 +16,10 @@
 pub mod cholesterol;
 pub mod commands;
 pub mod error;
+pub mod import;
 pub mod model;
 pub mod money;
+pub mod reports;
 pub mod vocab;
 
 pub use error::{DomainError, Result};

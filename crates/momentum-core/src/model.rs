@@ -479,6 +479,13 @@ pub struct Deal {
     /// The last time the buyer answered: any decision or commitment from them.
     pub last_buyer_response_at: Option<Timestamp>,
     pub last_decision_at: Option<Timestamp>,
+    /// The highest step the deal ever held: a deal that went back keeps its peak, which
+    /// is what step-to-win rates count.
+    pub peak_stage: Step,
+    /// Seller touches since the buyer last answered: follow-ups into silence.
+    pub unanswered: u32,
+    /// The longest such run on this deal: how long its seller kept following up.
+    pub longest_unanswered: u32,
     /// Where an imported deal came from ("salesforce:Opportunity.csv:12").
     pub provenance: Option<String>,
     pub external_id: Option<String>,

@@ -67,6 +67,16 @@ pub struct Money {
 }
 
 impl Money {
+    /// The largest amount a deal's value or a goal may hold, in minor units (10^13: one
+    /// hundred billion in a two-decimal currency). Reports sum a million such values in
+    /// 64-bit integers; the cap keeps every sum far from overflowing.
+    pub const MAX_MINOR: i64 = 10_000_000_000_000;
+
+    /// The rule the cap states, for messages.
+    pub fn max_rule(what: &str) -> String {
+        format!("{what} is between 0 and {} in minor units", Self::MAX_MINOR)
+    }
+
     pub fn new(minor: i64, currency: Currency) -> Money {
         Money { minor, currency }
     }

@@ -2,16 +2,12 @@
 //! commitments, need kinds, lost-reason categories. Each has one spelling, used in the
 //! database, the CLI, the API and the UI alike.
 
-use serde::{Deserialize, Serialize};
-
-use crate::error::{DomainError, Result};
-
 /// Declares a closed vocabulary: its words, their one spelling, and a parser whose error
 /// lists the accepted words.
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(rename_all = "snake_case")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 
@@ -23,11 +19,11 @@ macro_rules! vocabulary {
             }
 
             /// Parses the word for `field`, case-insensitively.
-            pub fn parse(field: &str, text: &str) -> Result<$name> {
+            pub fn parse(field: &str, text: &str) -> $crate::error::Result<$name> {
                 let t = text.trim().to_ascii_lowercase().replace(['-', ' '], "_");
                 match t.as_str() {
                     $($text => Ok($name::$variant),)+
-                    _ => Err(DomainError::invalid(
+                    _ => Err($crate::error::DomainError::invalid(
                         field,
                         text,
                         format!("must be one of: {}", [$($text),+].join(", ")),
@@ -43,6 +39,7 @@ macro_rules! vocabulary {
         }
     };
 }
+pub(crate) use vocabulary;
 
 vocabulary!(
     /// What a user may do: a seller their own deals, a manager their team's, an admin the org's.

@@ -759,6 +759,15 @@ fn creating_a_deal_checks_owner_value_and_date() {
 
     let err = create_deal(&seller, w.rules(), DealId(1), new(&w.seller_a1, -1, None), now).unwrap_err();
     assert_invalid(&err, "value", "-0.01 EUR", "not negative");
+    // Reports sum values in 64 bits: a value past the cap is refused, not summed into an overflow.
+    let huge = Money::MAX_MINOR + 1;
+    let err = create_deal(&seller, w.rules(), DealId(1), new(&w.seller_a1, huge, None), now).unwrap_err();
+    assert_invalid(
+        &err,
+        "value",
+        "100000000000.01 EUR",
+        "between 0 and 10000000000000 in minor units",
+    );
 
     let yesterday = now.today.yesterday().unwrap();
     let err = create_deal(
@@ -1108,6 +1117,20 @@ fn goals_are_set_for_sellers_one_may_act_for() {
     )
     .unwrap_err();
     assert_invalid(&err, "amount", "-0.01 USD", "not negative");
+    let err = set_goal(
+        &actor(&w.manager_a),
+        &w.seller_a1.as_owner(),
+        month,
+        Money::new(Money::MAX_MINOR + 1, Currency::USD),
+        t0(),
+    )
+    .unwrap_err();
+    assert_invalid(
+        &err,
+        "amount",
+        "100000000000.01 USD",
+        "between 0 and 10000000000000 in minor units",
+    );
     let goal = set_goal(&actor(&w.manager_a), &w.seller_a1.as_owner(), month, amount, t0()).unwrap();
     assert_eq!(
         (goal.user, goal.set_by, goal.amount),

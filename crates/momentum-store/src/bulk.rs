@@ -59,7 +59,18 @@ pub struct BulkWriter<'a> {
     org: Option<OrgId>,
     /// Every demo user signs in with the same password; the caller hashes it once.
     password_hash: String,
+    /// The interaction summary of everything written, stored by [`BulkWriter::finish`].
+    facts: crate::reports::FactTally,
+    days: crate::reports::DayTally,
+    peaks: crate::reports::PeakTally,
+    tz: jiff::tz::TimeZone,
+    currency: Option<momentum_core::money::Currency>,
+    /// Secondary indexes dropped for the load, (name, definition), rebuilt by `finish`.
+    deferred: Vec<(String, String)>,
 }
+
+/// Tables a bulk load fills row by row: their secondary indexes can be built once at the end.
+const BULK_TABLES: &[&str] = &["deals", "next_steps", "compelling_needs", "interactions", "decisions"];
 
 impl std::fmt::Debug for BulkWriter<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,12 +86,60 @@ impl<'a> BulkWriter<'a> {
             store,
             org: None,
             password_hash,
+            facts: Default::default(),
+            days: Default::default(),
+            peaks: Default::default(),
+            tz: jiff::tz::TimeZone::UTC,
+            currency: None,
+            deferred: Vec::new(),
         }
     }
 
-    /// Moves the id counters past the ids the bulk rows used, and sums the open deals
-    /// into the pipeline summary.
-    pub fn finish(self) -> StoreResult<()> {
+    /// For a load into an empty database: drops the secondary indexes of the bulk tables
+    /// now and builds each once in [`BulkWriter::finish`], instead of maintaining a dozen
+    /// indexes row by row through ten million inserts. The definitions come from the
+    /// database itself, so the migrations stay their only source.
+    pub fn defer_indexes(&mut self) -> StoreResult<()> {
+        let tables: Vec<String> = BULK_TABLES.iter().map(|t| format!("'{t}'")).collect();
+        let sql = match self.store.backend() {
+            crate::Backend::Sqlite => format!(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({})",
+                tables.join(", ")
+            ),
+            // Indexes that back a constraint (primary keys) stay.
+            crate::Backend::Postgres => format!(
+                "SELECT CAST(i.indexname AS TEXT), i.indexdef FROM pg_indexes i \
+                 WHERE i.schemaname = current_schema() AND i.tablename IN ({}) \
+                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                tables.join(", ")
+            ),
+        };
+        self.deferred = self.store.write(|tx| {
+            let found: Vec<(String, String)> = tx
+                .query(&sql, &[])?
+                .iter()
+                .map(|r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned())))
+                .collect::<StoreResult<_>>()?;
+            for (name, _) in &found {
+                tx.exec(&format!("DROP INDEX {name}"), &[])?;
+            }
+            Ok(found)
+        })?;
+        Ok(())
+    }
+
+    /// Moves the id counters past the ids the bulk rows used, and writes the summaries:
+    /// open deals into the pipeline's, interactions into the reports'.
+    pub fn finish(mut self) -> StoreResult<()> {
+        if let Some(org) = self.org {
+            let mut facts = Table::new("interaction_facts", crate::reports::FACT_COLUMNS);
+            facts.rows = self.facts.rows(org);
+            let mut days = Table::new("deal_days", crate::reports::DAY_COLUMNS);
+            days.rows = self.days.rows(org);
+            let mut peaks = Table::new("closed_peaks", crate::reports::PEAK_COLUMNS);
+            peaks.rows = self.peaks.rows(org);
+            self.write_tables(&[facts, days, peaks])?;
+        }
         let kinds = [
             ("org_ids", "orgs", "org_id"),
             ("user_ids", "users", "user_id"),
@@ -91,7 +150,11 @@ impl<'a> BulkWriter<'a> {
         ];
         let backend = self.store.backend();
         let org = self.org;
+        let deferred = std::mem::take(&mut self.deferred);
         self.store.write(|tx| {
+            for (_, definition) in &deferred {
+                tx.exec(definition, &[])?;
+            }
             for (kind, table, column) in kinds {
                 let sql = match backend {
                     crate::Backend::Sqlite => format!(
@@ -109,7 +172,13 @@ impl<'a> BulkWriter<'a> {
                 }
             }
             Ok(())
-        })
+        })?;
+        if backend == crate::Backend::Postgres {
+            // Fresh statistics, so the planner sees a million deals rather than none until
+            // autovacuum gets round to it.
+            self.store.batch("ANALYZE")?;
+        }
+        Ok(())
     }
 
     fn org(&self) -> StoreResult<OrgId> {
@@ -150,7 +219,7 @@ impl<'a> BulkWriter<'a> {
 }
 
 /// One row in COPY's text format: tab-separated, `\N` for NULL, backslash escapes.
-fn copy_line(out: &mut String, row: &[Val]) {
+pub(crate) fn copy_line(out: &mut String, row: &[Val]) {
     for (i, v) in row.iter().enumerate() {
         if i > 0 {
             out.push('\t');
@@ -182,6 +251,8 @@ impl Sink for BulkWriter<'_> {
         let org = people.org.id;
         self.store.write(|tx| ops::insert_org(tx, &people.org))?;
         self.org = Some(org);
+        self.tz = crate::reports::org_tz(&people.org);
+        self.currency = Some(people.org.currency);
         let mut users = Table::new("users", USER_COLUMNS);
         // Managers first: a seller's row refers to their manager's.
         let mut ordered: Vec<&User> = people.users.iter().collect();
@@ -251,6 +322,16 @@ impl Sink for BulkWriter<'_> {
             decisions
                 .rows
                 .extend(h.decisions.iter().map(|x| map::decision_values(org, d.id, x)));
+            self.peaks.add(momentum_core::reports::closed_peak(None, d));
+            if let Some(currency) = self.currency {
+                self.days
+                    .add(momentum_core::reports::day_counts(None, d, &self.tz, currency));
+            }
+            self.facts.add(momentum_core::reports::history_facts(
+                &h.interactions,
+                &h.decisions,
+                &self.tz,
+            ));
         }
         self.write_tables(&[deals, next_steps, needs, interactions, decisions])
     }

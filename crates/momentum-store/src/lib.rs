@@ -13,17 +13,27 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod backup;
 pub mod bulk;
+pub mod calendar;
 pub mod directory;
 mod error;
+pub mod export;
+pub mod import;
 mod map;
 pub mod ops;
 pub mod pipeline;
+pub mod reports;
 mod schema;
 pub mod sql;
+pub mod trace;
 
 pub use error::{StoreError, StoreResult};
 pub use sql::Backend;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use postgres::NoTls;
 use sql::{PgConn, Sql, SqliteConn};
@@ -31,9 +41,25 @@ use sql::{PgConn, Sql, SqliteConn};
 /// A connection to one Momentum database.
 pub struct Store {
     db: Db,
+    /// When set, write transactions are recorded and rolled back (see [`trace`]).
+    trace: Option<Vec<trace::Transaction>>,
+    /// SQLite: the process-wide turn to write this file (see [`writer_turn`]).
+    writer: Option<Arc<Mutex<()>>>,
 }
 
-enum Db {
+/// One lock per SQLite file in this process, taken around each write transaction. Writers
+/// then queue on it instead of colliding inside `BEGIN IMMEDIATE`, where SQLite's busy
+/// handler sleeps in steps of up to 100 ms before retrying: with 16 concurrent writers
+/// those sleeps were the p99 of log-interaction over HTTP (BENCHMARKS.md). Other processes
+/// (a CLI run beside the server) still meet the busy timeout as before.
+fn writer_turn(path: &str) -> Arc<Mutex<()>> {
+    static TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = LazyLock::new(Default::default);
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+    let mut turns = TURNS.lock().unwrap_or_else(PoisonError::into_inner);
+    turns.entry(key).or_default().clone()
+}
+
+pub(crate) enum Db {
     Sqlite(rusqlite::Connection),
     Postgres(Box<postgres::Client>),
 }
@@ -57,6 +83,8 @@ impl Store {
             let client = postgres::Client::connect(location, NoTls)?;
             Store {
                 db: Db::Postgres(Box::new(client)),
+                trace: None,
+                writer: None,
             }
         } else {
             let path = location.strip_prefix("sqlite://").unwrap_or(location);
@@ -72,7 +100,11 @@ impl Store {
                  PRAGMA cache_size = -65536;
                  PRAGMA temp_store = MEMORY;",
             )?;
-            Store { db: Db::Sqlite(conn) }
+            Store {
+                db: Db::Sqlite(conn),
+                trace: None,
+                writer: Some(writer_turn(path)),
+            }
         };
         schema::migrate(&mut store)?;
         Ok(store)
@@ -87,8 +119,15 @@ impl Store {
 
     /// Runs `f` in one transaction: everything it writes commits together or not at all.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut dyn Sql) -> StoreResult<T>) -> StoreResult<T> {
+        if let Some(log) = &mut self.trace {
+            return trace::dry_run(&mut self.db, log, f);
+        }
         match &mut self.db {
             Db::Sqlite(conn) => {
+                let _turn = self
+                    .writer
+                    .as_ref()
+                    .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner));
                 // IMMEDIATE takes the write lock up front, so a read-then-write never
                 // fails half-way with SQLITE_BUSY.
                 let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -130,13 +169,13 @@ impl Store {
     /// Drops every Momentum table and rebuilds an empty schema (`demo --force`).
     pub fn reset(&mut self) -> StoreResult<()> {
         let drop = match self.backend() {
-            Backend::Sqlite => "DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS api_tokens; \
+            Backend::Sqlite => "DROP TABLE IF EXISTS interaction_facts; DROP TABLE IF EXISTS deal_days; DROP TABLE IF EXISTS closed_peaks; DROP TABLE IF EXISTS calendar_feeds; DROP TABLE IF EXISTS sessions; DROP TABLE IF EXISTS api_tokens; \
                 DROP TABLE IF EXISTS sign_in_failures; DROP TABLE IF EXISTS open_pipeline; DROP TABLE IF EXISTS check_ins; DROP TABLE IF EXISTS goals; DROP TABLE IF EXISTS interactions; \
                 DROP TABLE IF EXISTS decisions; DROP TABLE IF EXISTS compelling_needs; DROP TABLE IF EXISTS next_steps; \
                 DROP TABLE IF EXISTS deals; DROP TABLE IF EXISTS contacts; DROP TABLE IF EXISTS accounts; \
                 DROP TABLE IF EXISTS users; DROP TABLE IF EXISTS ladder_steps; DROP TABLE IF EXISTS orgs; \
                 DROP TABLE IF EXISTS id_counters; DROP TABLE IF EXISTS schema_migrations;",
-            Backend::Postgres => "DROP TABLE IF EXISTS sessions, api_tokens, sign_in_failures, open_pipeline, check_ins, goals, interactions, decisions, compelling_needs, next_steps, \
+            Backend::Postgres => "DROP TABLE IF EXISTS interaction_facts, deal_days, closed_peaks, calendar_feeds, sessions, api_tokens, sign_in_failures, open_pipeline, check_ins, goals, interactions, decisions, compelling_needs, next_steps, \
                 deals, contacts, accounts, users, ladder_steps, orgs, schema_migrations CASCADE; \
                 DROP SEQUENCE IF EXISTS org_ids, user_ids, account_ids, contact_ids, deal_ids, check_in_ids, api_token_ids; \
                 DROP FUNCTION IF EXISTS momentum_append_only();",

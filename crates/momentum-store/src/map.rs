@@ -99,7 +99,8 @@ pub(crate) const DEAL_SELECT: &str = "SELECT d.deal_id, d.owner_id, u.manager_id
      d.last_decision_at, d.provenance, d.external_id, \
      n.due_at, n.kind, n.aims_at, n.buyer_committed, n.set_at, n.set_by, \
      c.kind, c.buyer_words, c.consequence, c.matters_on, c.cost_per_month_minor, c.cost_currency, \
-     c.recorded_at, c.recorded_by, u.name, u.email, a.name \
+     c.recorded_at, c.recorded_by, u.name, u.email, a.name, \
+     d.peak_stage, d.unanswered, d.longest_unanswered \
      FROM deals d \
      JOIN users u ON u.org_id = d.org_id AND u.user_id = d.owner_id \
      LEFT JOIN accounts a ON a.org_id = d.org_id AND a.account_id = d.account_id \
@@ -186,6 +187,9 @@ pub(crate) fn deal(row: &Row) -> StoreResult<DealRow> {
         last_decision_at: read_opt_ts(row, 22)?,
         provenance: row.opt_text(23)?.map(str::to_owned),
         external_id: row.opt_text(24)?.map(str::to_owned),
+        peak_stage: step(row, 42)?,
+        unanswered: count(row, 43)?,
+        longest_unanswered: count(row, 44)?,
     };
     Ok(DealRow {
         deal,
@@ -231,6 +235,12 @@ pub(crate) fn deal_values(org: OrgId, d: &Deal) -> Vec<Val> {
         opt_ts(d.last_decision_at),
         d.provenance.clone().into(),
         d.external_id.clone().into(),
+        d.peak_stage.0.into(),
+        d.unanswered.into(),
+        d.longest_unanswered.into(),
+        d.next_step().map_or(Val::Null, |n| ts(n.due)),
+        d.next_step().map(|n| n.buyer_committed).into(),
+        d.need.as_ref().map_or(Val::Null, |n| date(n.matters_by)),
     ]
 }
 
@@ -258,6 +268,12 @@ pub(crate) const DEAL_COLUMNS: &[&str] = &[
     "last_decision_at",
     "provenance",
     "external_id",
+    "peak_stage",
+    "unanswered",
+    "longest_unanswered",
+    "next_due_at",
+    "next_buyer_committed",
+    "need_on",
 ];
 
 pub(crate) const NEXT_STEP_COLUMNS: &[&str] = &[

@@ -177,7 +177,7 @@ pub(crate) fn user_by_email(tx: &mut dyn Sql, org: OrgId, field: &str, email: &s
         .ok_or_else(|| DomainError::invalid(field, email, "no user with that e-mail in this org").into())
 }
 
-fn insert_user(tx: &mut dyn Sql, org: OrgId, user: &User, password_hash: Option<&str>) -> StoreResult<()> {
+pub(crate) fn insert_user(tx: &mut dyn Sql, org: OrgId, user: &User, password_hash: Option<&str>) -> StoreResult<()> {
     if find_user(tx, org, &user.email)?.is_some() {
         return Err(
             DomainError::invalid("email", user.email.as_str(), "another user of this org has that e-mail").into(),
@@ -550,13 +550,15 @@ pub fn create_deal(store: &mut Store, s: &Session, input: CreateDeal<'_>, now: N
             },
             now,
         )?;
-        insert_deal(tx, s.org.id, &deal)?;
+        insert_deal(tx, &s.org, &deal)?;
         Ok(id)
     })?;
     show_row(store, s, id)
 }
 
-pub(crate) fn insert_deal(tx: &mut dyn Sql, org: OrgId, deal: &Deal) -> StoreResult<()> {
+pub(crate) fn insert_deal(tx: &mut dyn Sql, org: &Org, deal: &Deal) -> StoreResult<()> {
+    crate::reports::count_deal(tx, org, None, deal)?;
+    let org = org.id;
     tx.exec(
         &map::insert_sql("deals", map::DEAL_COLUMNS),
         &map::deal_values(org, deal),
@@ -676,7 +678,10 @@ fn load_deal(tx: &mut dyn Sql, org: OrgId, id: DealId) -> StoreResult<DealRow> {
 /// Writes what a core command decided about a deal: the row (if its version is still
 /// the one read), its next step and need, and the entries it appends. The caller's
 /// transaction makes it all or nothing.
-fn apply(tx: &mut dyn Sql, org: OrgId, before: &Deal, change: &DealChange) -> StoreResult<()> {
+fn apply(tx: &mut dyn Sql, org: &Org, before: &Deal, change: &DealChange) -> StoreResult<()> {
+    crate::reports::count_interaction(tx, org, change)?;
+    crate::reports::count_deal(tx, org, Some(before), &change.deal)?;
+    let org = org.id;
     let deal = &change.deal;
     for contact in [
         change.interaction.as_ref().and_then(|i| i.contact),
@@ -736,7 +741,7 @@ fn change_deal(
     store.write(|tx| {
         let before = load_deal(tx, s.org.id, id)?.deal;
         let change = command(&before)?;
-        apply(tx, s.org.id, &before, &change)?;
+        apply(tx, &s.org, &before, &change)?;
         Ok(change)
     })
 }
@@ -825,7 +830,7 @@ pub fn reassign(
         let owner = user_by_email(tx, s.org.id, "owner", new_owner_email)?;
         let before = load_deal(tx, s.org.id, id)?.deal;
         let change = commands::reassign(&s.actor(), &before, owner.as_owner(), expected_version)?;
-        apply(tx, s.org.id, &before, &change)?;
+        apply(tx, &s.org, &before, &change)?;
         Ok(change)
     })
 }

@@ -16,6 +16,21 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_web.sql"),
         include_str!("../migrations/postgres/0002_web.sql"),
     ),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_reports.sql"),
+        include_str!("../migrations/postgres/0003_reports.sql"),
+    ),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_io.sql"),
+        include_str!("../migrations/postgres/0004_io.sql"),
+    ),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_contacts_by_account.sql"),
+        include_str!("../migrations/postgres/0005_contacts_by_account.sql"),
+    ),
 ];
 
 pub(crate) fn migrate(store: &mut Store) -> StoreResult<()> {
@@ -33,11 +48,15 @@ pub(crate) fn migrate(store: &mut Store) -> StoreResult<()> {
 
 fn apply_pending(store: &mut Store, backend: Backend) -> StoreResult<()> {
     store.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL PRIMARY KEY, applied_at BIGINT NOT NULL)")?;
+    // Each migration not yet recorded, in order: by set rather than by the highest
+    // version, so one that landed after a later-numbered one still applies.
     let applied = store.read(|tx| {
-        let row = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
-        row.map_or(Ok(0), |r| r.int(0))
+        tx.query("SELECT version FROM schema_migrations", &[])?
+            .iter()
+            .map(|r| r.int(0))
+            .collect::<StoreResult<std::collections::BTreeSet<i64>>>()
     })?;
-    for &(version, sqlite, postgres) in MIGRATIONS.iter().filter(|m| m.0 > applied) {
+    for &(version, sqlite, postgres) in MIGRATIONS.iter().filter(|m| !applied.contains(&m.0)) {
         let text = match backend {
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,

@@ -111,6 +111,12 @@ pub enum Backend {
     Postgres,
 }
 
+/// The statement that allocates the next id of a kind on SQLite (a counter row).
+pub(crate) const SQLITE_NEXT_ID: &str =
+    "UPDATE id_counters SET last_id = last_id + 1 WHERE kind = $1 RETURNING last_id";
+/// The statement that allocates the next id of a kind on PostgreSQL (a sequence).
+pub(crate) const POSTGRES_NEXT_ID: &str = "SELECT nextval($1::text::regclass)";
+
 /// A connection or transaction that runs shared SQL.
 pub trait Sql {
     fn backend(&self) -> Backend;
@@ -185,10 +191,7 @@ impl Sql for SqliteConn<'_> {
 
     fn next_id(&mut self, kind: &str) -> StoreResult<i64> {
         let row = self
-            .query_one(
-                "UPDATE id_counters SET last_id = last_id + 1 WHERE kind = $1 RETURNING last_id",
-                &[kind.into()],
-            )?
+            .query_one(SQLITE_NEXT_ID, &[kind.into()])?
             .ok_or_else(|| StoreError::Corrupt(format!("no id counter {kind}")))?;
         row.int(0)
     }
@@ -269,7 +272,7 @@ impl<C: GenericClient> Sql for PgConn<'_, C> {
 
     fn next_id(&mut self, kind: &str) -> StoreResult<i64> {
         let row = self
-            .query_one("SELECT nextval($1::text::regclass)", &[kind.into()])?
+            .query_one(POSTGRES_NEXT_ID, &[kind.into()])?
             .ok_or_else(|| StoreError::Corrupt(format!("no sequence {kind}")))?;
         row.int(0)
     }

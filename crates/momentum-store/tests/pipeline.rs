@@ -160,6 +160,7 @@ fn open_pipeline_stays_exact_through_random_commands(db: &TestDb) {
     assert!(ok > 60 && refused > 5, "{ok} went through, {refused} were refused");
     let (summary, _) = open_pipeline_and_fresh_count(&mut w.store);
     assert!(summary.len() > 3, "{summary:?}");
+    assert_summaries_exact(&mut w.store);
 }
 
 fn demo_store(db: &TestDb) -> Store {

@@ -65,7 +65,7 @@ fn both_migration_trees_give_the_same_tables_and_columns() {
     // Every tenant table is keyed by org.
     sqlite.retain(|(t, c, _)| c == "org_id" && t != "schema_migrations");
     let tables: BTreeSet<&str> = sqlite.iter().map(|(t, _, _)| t.as_str()).collect();
-    assert_eq!(tables.len(), 16, "{tables:?}");
+    assert_eq!(tables.len(), 20, "{tables:?}");
 }
 
 /// `demo --force` resets the database: every table, the web tables included, is dropped

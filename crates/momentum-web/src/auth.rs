@@ -47,13 +47,15 @@ pub fn new_api_token(org: OrgId) -> (String, String) {
     (token, hash)
 }
 
-fn split_token(token: &str) -> Option<(OrgId, &str)> {
+/// The org an API token names, and the token: `None` unless it reads `mtm_{org}_{secret}`.
+pub fn split_token(token: &str) -> Option<(OrgId, &str)> {
     let rest = token.strip_prefix(TOKEN_PREFIX)?;
     let (org, _) = rest.split_once('_')?;
     Some((OrgId(org.parse().ok()?), token))
 }
 
-fn split_session_cookie(value: &str) -> Option<(OrgId, &str)> {
+/// The org and the secret of a session cookie's value, `{org}.{secret}`.
+pub fn split_session_cookie(value: &str) -> Option<(OrgId, &str)> {
     let (org, secret) = value.split_once('.')?;
     Some((OrgId(org.parse().ok()?), secret))
 }

@@ -42,7 +42,7 @@ impl Default for Config {
             sign_in_window_minutes: 15,
             session_days: 14,
             max_body_bytes: 256 * 1024,
-            stale_days: 21,
+            stale_days: momentum_core::cholesterol::DEFAULT_STALE_DAYS,
             log_json: false,
         }
     }
@@ -61,25 +61,55 @@ impl fmt::Debug for Config {
     }
 }
 
-/// A database location fit for logs: a URL loses its user info and query.
+/// A database location fit for logs: no user info, query or password, even when the URL
+/// is mistyped (anything before the last `@` may be credentials, with or without a
+/// well-formed `scheme://`); a `key=value` string naming a password is hidden whole.
 pub fn redact(location: &str) -> String {
-    match location.split_once("://") {
-        Some((scheme, rest)) => {
-            let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    if location.to_ascii_lowercase().contains("password") {
+        return "(a connection string, hidden: it names a password)".to_owned();
+    }
+    let is_scheme = |s: &&str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    };
+    match location.rsplit_once('@') {
+        Some((before, host)) => {
             let host = host.split_once('?').map_or(host, |(h, _)| h);
-            format!("{scheme}://…@{host}")
+            let shown = match before.split_once("://").map(|(s, _)| s).filter(is_scheme) {
+                Some(scheme) => format!("{scheme}://…@{host}"),
+                None => format!("…@{host}"),
+            };
+            // What follows '@' is shown; if it repeats the password, show nothing.
+            let password = before
+                .split_once("://")
+                .map_or(before, |(_, userinfo)| userinfo)
+                .split_once(':')
+                .map(|(_, p)| p);
+            match password {
+                Some(p) if !p.is_empty() && shown.contains(p) => "(a connection string, hidden)".to_owned(),
+                _ => shown,
+            }
         }
-        None => location.to_owned(),
+        None => match location.split_once("://") {
+            Some((scheme, rest)) => format!("{scheme}://{}", rest.split_once('?').map_or(rest, |(h, _)| h)),
+            None => location.to_owned(),
+        },
     }
 }
 
 impl Config {
+    /// The settings of a `momentum.toml`, over the defaults; unknown keys are errors.
+    pub fn from_toml(text: &str) -> Result<Config, toml::de::Error> {
+        toml::from_str(text)
+    }
+
     /// Defaults, overlaid with `file` (if it exists) and the `MOMENTUM_*` environment.
     /// Unknown keys and unknown `MOMENTUM_*` variables are errors, not silent typos.
     pub fn load(file: &Path, env: impl Iterator<Item = (String, String)>) -> anyhow::Result<Config> {
         let mut config = if file.exists() {
             let text = std::fs::read_to_string(file)?;
-            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+            Config::from_toml(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
         } else {
             Config::default()
         };
@@ -105,6 +135,9 @@ impl Config {
                 "AS" | "ORG" | "TEST_PG" | "LOG" => {}
                 _ => return Err(bad("unknown setting (see momentum.toml keys in the README)")),
             }
+        }
+        if !(1..=3650).contains(&config.stale_days) {
+            anyhow::bail!("stale_days is {}: a number of days from 1 to 3650", config.stale_days);
         }
         Ok(config)
     }
@@ -133,6 +166,17 @@ mod tests {
         assert_eq!((c.bind.port(), c.pool_size), (9000, 3));
         assert_eq!(c.db, "postgres://app:s3cret@db:5432/crm");
         assert!(!format!("{c:?}").contains("s3cret"));
+        // Mistyped URLs keep their secrets out of logs too (found by fuzz/src/bin/config.rs).
+        for typo in [
+            "postgres//app:s3cret@db:5432/crm",
+            "x//:up:s3cret@db/crm y://app:s3cret@db/crm",
+            "postgres://db/crm?password=s3cret",
+            "host=db user=app password=s3cret",
+        ] {
+            assert!(!redact(typo).contains("s3cret"), "{typo}: {}", redact(typo));
+        }
+        assert_eq!(redact("postgres://app:s3cret@db:5432/crm"), "postgres://…@db:5432/crm");
+        assert_eq!(redact("./momentum.db"), "./momentum.db");
         // Every key of the file can also come from the environment.
         let env = [
             "SECURE_COOKIES=true",

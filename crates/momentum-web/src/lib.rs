@@ -12,6 +12,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod calendar;
+pub mod chart;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -75,6 +77,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(api::routes())
+        .merge(calendar::routes())
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
         .fallback(|| async { error::PageError(error::WebError::NotFound) })

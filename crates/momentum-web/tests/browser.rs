@@ -282,6 +282,14 @@ async fn walk(c: &Client, addr: SocketAddr, artifacts: &Artifacts) -> Result<()>
         "the interactions do not show the notes: {interactions:?}"
     );
     artifacts.screenshot(c, 4, "deal").await?;
+
+    // The seller's own give-up curve: a report page whose chart the browser draws.
+    c.goto(&format!("{base}/reports/month-gap")).await?;
+    assert_h1(c, "Month gap").await?;
+    let chart = c.find(Locator::Css("figure.chart svg")).await?;
+    let (_, _, width, height) = chart.rectangle().await?;
+    ensure!(width > 300.0 && height > 150.0, "the burn-up chart is {width}x{height}");
+    artifacts.screenshot(c, 5, "month-gap").await?;
     Ok(())
 }
 

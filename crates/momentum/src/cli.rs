@@ -86,6 +86,20 @@ enum Command {
     /// Personal API tokens (sent as `Authorization: Bearer ...`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Coaching reports: summary, month-gap, cholesterol, give-up, close-timing, results,
+    /// prospecting, calibration, win-probability.
+    Report(crate::report::ReportArgs),
+    /// Bring deals in: Salesforce, HubSpot or Pipedrive CSV exports, or any CSV through a mapping.
+    Import(crate::import::ImportArgs),
+    /// Write an org's deals, interactions, decisions, accounts or contacts as CSV (or --format json).
+    Export(crate::export::ExportArgs),
+    /// Write a consistent backup while the server runs (SQLite: a database file; PostgreSQL: a logical dump).
+    Backup { file: std::path::PathBuf },
+    /// Restore a backup into an empty database (of either kind).
+    Restore { file: std::path::PathBuf },
+    /// Your next steps in your calendar: a private iCalendar feed, or a file.
+    #[command(subcommand)]
+    Calendar(crate::calendar::CalendarCommand),
 }
 
 #[derive(Debug, Args)]
@@ -406,7 +420,8 @@ pub fn main() -> ExitCode {
             let bad_input = e
                 .downcast_ref::<StoreError>()
                 .is_some_and(|s| matches!(s, StoreError::Domain(_)))
-                || e.downcast_ref::<DomainError>().is_some();
+                || e.downcast_ref::<DomainError>().is_some()
+                || e.downcast_ref::<crate::import::Refused>().is_some();
             eprintln!("momentum: {e:#}");
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
@@ -432,10 +447,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut out = Out::new(cli.format);
+    if let Command::Import(args) = &cli.command {
+        if args.suggest_only() {
+            return crate::import::suggest(args, &mut out);
+        }
+    }
     let mut store = Store::open(cli.db.as_deref().unwrap_or(DEFAULT_DB)).context("opening the database")?;
     let at = Timestamp::now();
     match cli.command {
         Command::Demo(args) => return demo(&mut store, args, &mut out),
+        Command::Import(args) => {
+            return crate::import::run(&mut store, cli.org.as_deref(), cli.as_user.as_deref(), args, &mut out)
+        }
+        Command::Backup { file } => {
+            momentum_store::backup::backup(&mut store, &file)?;
+            out.show(&serde_json::json!({ "backup": file }), |_| {
+                format!("Backed up to {}", file.display())
+            })?;
+            return Ok(());
+        }
+        Command::Restore { file } => {
+            let rows = momentum_store::backup::restore(&mut store, &file)?;
+            out.show(&serde_json::json!({ "restored_rows": rows }), |_| {
+                format!("Restored {rows} rows from {}", file.display())
+            })?;
+            return Ok(());
+        }
         Command::Org(OrgCommand::Create {
             name,
             admin_email,
@@ -474,7 +511,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let now = s.now(at);
     let step = |field: &str, text: &str| s.org.ladder.parse_step(field, text);
     match cli.command {
-        Command::Demo(_) | Command::Org(_) | Command::Serve(_) | Command::Openapi => unreachable!("handled above"),
+        Command::Demo(_)
+        | Command::Org(_)
+        | Command::Serve(_)
+        | Command::Openapi
+        | Command::Import(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
+            unreachable!("handled above")
+        }
         Command::Token(TokenCommand::Create { name }) => {
             let (token, hash) = momentum_web::auth::new_api_token(s.org.id);
             let t = momentum_store::auth::create_token(&mut store, &s, &name, &hash, at)?;
@@ -486,6 +531,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 )
             })?;
         }
+        Command::Export(args) => crate::export::run(&mut store, &s, args, cli.format)?,
+        Command::Calendar(c) => crate::calendar::run(&mut store, &s, c, &mut out)?,
         Command::Token(TokenCommand::List) => {
             let tokens = momentum_store::auth::tokens(&mut store, &s)?;
             out.show(&tokens, |tokens| {
@@ -767,6 +814,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let g = ops::set_goal(&mut store, &s, &seller, month, amount, at)?;
             out.show(&g, |g| format!("Goal for {} in {}: {}", seller, g.month, g.amount))?;
         }
+        Command::Report(a) => crate::report::run(&mut store, &s, a, now, &mut out)?,
         Command::Checkin(a) => {
             let c = ops::check_in(
                 &mut store,
@@ -943,7 +991,11 @@ fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     if let Some(bind) = args.bind {
         config.bind = bind;
     }
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MOMENTUM_LOG").unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MOMENTUM_LOG")
+        .unwrap_or_else(|_| "info".into())
+        // The PostgreSQL client logs every statement's parameters at debug: session and
+        // CSRF secrets, e-mails. Never below info, whatever MOMENTUM_LOG says.
+        .add_directive("tokio_postgres=info".parse()?);
     if config.log_json {
         tracing_subscriber::fmt()
             .with_env_filter(filter)

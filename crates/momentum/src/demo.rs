@@ -36,6 +36,7 @@ pub fn fill(store: &mut Store, config: DemoConfig, password_hash: String) -> any
     let (tx, rx) = mpsc::sync_channel::<Batch>(4);
     let generator = thread::spawn(move || momentum_demo::generate(&config, &mut ChannelSink(tx)));
     let mut writer = BulkWriter::new(store, password_hash);
+    writer.defer_indexes()?;
     let written: anyhow::Result<()> = (|| {
         for batch in rx {
             match batch {
@@ -49,7 +50,9 @@ pub fn fill(store: &mut Store, config: DemoConfig, password_hash: String) -> any
     let summary = generator
         .join()
         .map_err(|_| anyhow::anyhow!("the demo generator panicked"))?;
+    // Finish even after a failure, so the indexes deferred for the load come back.
+    let finished = writer.finish();
     written?;
-    writer.finish()?;
+    finished?;
     summary.map_err(|_| anyhow::anyhow!("the demo writer stopped early"))
 }

@@ -3,6 +3,10 @@
 
 #![forbid(unsafe_code)]
 
+mod calendar;
 pub mod cli;
 mod demo;
+mod export;
+mod import;
 mod output;
+mod report;

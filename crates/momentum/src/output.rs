@@ -15,6 +15,8 @@ use serde::Serialize;
 pub enum Format {
     Table,
     Json,
+    /// Comma-separated values: reports and exports (other commands print their table).
+    Csv,
 }
 
 /// Standard output; a closed pipe ends output quietly.
@@ -52,7 +54,7 @@ impl Out {
     pub fn show<T: Serialize>(&mut self, value: &T, human: impl FnOnce(&T) -> String) -> io::Result<()> {
         match self.format {
             Format::Json => self.json(value),
-            Format::Table => {
+            Format::Table | Format::Csv => {
                 let text = human(value);
                 self.line(text.trim_end())
             }

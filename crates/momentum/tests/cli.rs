@@ -263,7 +263,66 @@ fn the_demo_refuses_a_database_with_data(db: &TestDb) {
     assert!(ok(db, &["deal", "list"]).contains("Rollout"));
 }
 
+/// The "done when": `momentum demo && momentum report give-up` shows the sellers
+/// planted as giving up early; every report prints as a table, JSON and CSV.
+fn the_demo_report_shows_the_planted_sellers(db: &TestDb) {
+    ok(db, &["demo"]);
+    let table = ok(db, &["report", "give-up"]);
+    let flagged: Vec<&str> = table
+        .lines()
+        .filter(|l| l.trim_end_matches(['│', ' ']).ends_with("yes"))
+        .map(|l| l.trim_start_matches(['│', ' ']).split("  ").next().unwrap())
+        .collect();
+    assert_eq!(flagged, ["Leo Park", "Julia Santos"], "{table}");
+    for name in [
+        "summary",
+        "month-gap",
+        "cholesterol",
+        "give-up",
+        "close-timing",
+        "results",
+        "prospecting",
+        "calibration",
+        "win-probability",
+    ] {
+        let json: serde_json::Value = serde_json::from_str(&ok(db, &["--format", "json", "report", name])).unwrap();
+        assert!(json.is_object(), "{name}");
+        let csv = ok(db, &["--format", "csv", "report", name]);
+        assert!(csv.lines().count() > 1, "{name}: {csv}");
+    }
+    let csv = ok(db, &["--format", "csv", "report", "summary"]);
+    assert!(csv.starts_with("figure,value\ndeals,2000\n"), "{csv}");
+    let grace = ok(
+        db,
+        &[
+            "--format",
+            "json",
+            "report",
+            "close-timing",
+            "--seller",
+            "grace@demo.momentum.test",
+        ],
+    );
+    let grace: serde_json::Value = serde_json::from_str(&grace).unwrap();
+    assert_eq!(grace["sellers"][0]["asks_too_early"], true, "{grace}");
+    assert!(refused(db, &["report", "nonsense"]).contains("report is \"nonsense\": must be one of"));
+    assert!(refused(db, &["report", "summary", "--from", "last week"]).contains("from is \"last week\""));
+    let other = refused(
+        db,
+        &[
+            "--as",
+            "sam@demo.momentum.test",
+            "report",
+            "summary",
+            "--seller",
+            "leo@demo.momentum.test",
+        ],
+    );
+    assert!(other.contains("Leo Park"), "{other}");
+}
+
 both_backends!(
+    the_demo_report_shows_the_planted_sellers,
     bad_commands_exit_2_and_change_nothing,
     the_method_works_end_to_end,
     a_closed_pipe_is_not_an_error,

@@ -118,8 +118,25 @@ fn from_value<T: DeserializeOwned>(value: &Value, root: &str) -> Result<T, ApiEr
             );
         }
         let field = at.unwrap_or_else(|| root.to_owned());
-        invalid(&field, found.map_or_else(String::new, shown), message)
+        invalid(&field, found.map_or_else(String::new, shown), cut_quoted(&message))
     })
+}
+
+/// serde's message with each `quoted` value cut short: it quotes what was sent ("unknown
+/// variant `...`"), which may be as long as the body allows.
+fn cut_quoted(message: &str) -> String {
+    message
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 && part.chars().count() > 80 {
+                format!("{}…", part.chars().take(80).collect::<String>())
+            } else {
+                part.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
 }
 
 /// The text between `prefix` and the next backtick in `message`.
@@ -153,7 +170,7 @@ fn shown(v: &Value) -> String {
 }
 
 /// A query string read into `T` (whose fields are optional text, parsed by the handler):
-/// an unknown parameter or one given twice is a 422 naming it.
+/// an unknown parameter, one given twice or one left empty is a 422 naming it.
 #[derive(Debug, Clone)]
 pub struct ApiQuery<T>(pub T);
 
@@ -167,6 +184,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         for (key, value) in pairs {
             if object.contains_key(&key) {
                 return Err(invalid(&key, value, "give this parameter once"));
+            }
+            // `?limit=` is neither a number nor absent: say so rather than guess.
+            if value.trim().is_empty() {
+                return Err(invalid(&key, value, "give this parameter a value, or leave it out"));
             }
             object.insert(key, Value::String(value));
         }

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod org;
 pub mod pipeline;
 pub mod problems;
+pub mod reports;
 pub mod tokens;
 pub mod types;
 
@@ -62,6 +63,7 @@ macro_rules! api {
                 (name = "search", description = "Deals, accounts and contacts by text"),
                 (name = "pipeline", description = "Open deals by ladder step, with sales-cholesterol flags"),
                 (name = "org", description = "Users, settings, goals and check-ins"),
+                (name = "reports", description = "Coaching reports: where each seller gives up, and the month's gap"),
                 (name = "tokens", description = "Your API tokens"),
                 (name = "meta", description = "This description of the API"),
             )
@@ -99,6 +101,15 @@ api! {
     put "/api/v1/settings/cadence" => org::set_cadence,
     post "/api/v1/goals" => org::set_goal,
     post "/api/v1/check-ins" => org::check_in,
+    get "/api/v1/reports/summary" => reports::summary,
+    get "/api/v1/reports/month-gap" => reports::month_gap,
+    get "/api/v1/reports/cholesterol" => reports::cholesterol,
+    get "/api/v1/reports/give-up" => reports::give_up,
+    get "/api/v1/reports/close-timing" => reports::close_timing,
+    get "/api/v1/reports/results" => reports::results,
+    get "/api/v1/reports/prospecting" => reports::prospecting,
+    get "/api/v1/reports/calibration" => reports::calibration,
+    get "/api/v1/reports/win-probability" => reports::win_probability,
     get "/api/v1/tokens" => tokens::list,
     post "/api/v1/tokens" => tokens::create,
     delete "/api/v1/tokens/{id}" => tokens::revoke,

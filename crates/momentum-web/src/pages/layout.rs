@@ -7,12 +7,16 @@ use crate::auth::CurrentUser;
 /// A page for a signed-in user; `current` names the nav entry to mark.
 pub fn page(title: &str, user: &CurrentUser, current: &str, body: Markup) -> Markup {
     let s = &user.session;
-    let nav = [
+    let mut nav = vec![
         ("Today", "/"),
         ("Pipeline", "/pipeline"),
         ("Accounts", "/accounts"),
         ("Contacts", "/contacts"),
+        ("Reports", "/reports"),
     ];
+    if s.user.role != momentum_core::vocab::Role::Seller {
+        nav.push(("Coaching", "/coaching"));
+    }
     frame(
         title,
         html! {

@@ -10,6 +10,7 @@ pub mod deal_new;
 pub mod forms;
 pub mod layout;
 pub mod pipeline;
+pub mod reports;
 pub mod search;
 pub mod settings;
 pub mod sign_in;
@@ -19,54 +20,70 @@ pub mod ui;
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum::Router;
 
 use crate::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/", get(today::page))
-        .route("/log", post(today::log))
-        .route("/deals/new", get(deal_new::form).post(deal_new::submit))
-        .route("/deals/{id}", get(deal::page))
-        .route("/deals/{id}/log", post(deal::log))
-        .route(
-            "/deals/{id}/need",
-            get(deal_actions::need_form).post(deal_actions::need_submit),
-        )
-        .route(
-            "/deals/{id}/disqualify",
-            get(deal_actions::disqualify_form).post(deal_actions::disqualify_submit),
-        )
-        .route(
-            "/deals/{id}/close",
-            get(deal_actions::close_form).post(deal_actions::close_submit),
-        )
-        .route(
-            "/deals/{id}/reschedule",
-            get(deal_actions::reschedule_form).post(deal_actions::reschedule_submit),
-        )
-        .route("/pipeline", get(pipeline::page))
-        .route("/accounts", get(accounts::list))
-        .route("/accounts/new", get(accounts::new_form).post(accounts::create))
-        .route("/accounts/{id}", get(accounts::show))
-        .route("/accounts/{id}/edit", get(accounts::edit_form).post(accounts::update))
-        .route("/contacts", get(contacts::list))
-        .route("/contacts/new", get(contacts::new_form).post(contacts::create))
-        .route("/contacts/{id}", get(contacts::show))
-        .route("/contacts/{id}/edit", get(contacts::edit_form).post(contacts::update))
-        .route("/search", get(search::page))
-        .route("/settings", get(settings::page))
-        .route("/settings/ladder", post(settings::ladder))
-        .route("/settings/cadence", post(settings::cadence))
-        .route("/settings/users", post(settings::add_user))
-        .route("/settings/users/edit", post(settings::edit_user))
-        .route("/tokens", get(tokens::page).post(tokens::create))
-        .route("/tokens/{id}/revoke", post(tokens::revoke))
-        .route("/sign-in", get(sign_in::form).post(sign_in::submit))
-        .route("/sign-out", post(sign_in::sign_out))
-        .route("/assets/style.css", get(style))
+/// Declares the pages once: `method "path" => module::handler`. Gives [`ROUTES`] (which the
+/// authorization, CSRF and XSS tests walk, so a new page cannot escape them) and the router.
+macro_rules! pages {
+    ($($method:ident $path:literal => $($handler:ident)::+),+ $(,)?) => {
+        /// Every page route as (lower-case method, path), in the order declared.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),+];
+
+        pub fn routes() -> Router<AppState> {
+            Router::new()
+                $(.route($path, axum::routing::$method($($handler)::+)))+
+        }
+    };
+}
+
+pages! {
+    get "/" => today::page,
+    post "/log" => today::log,
+    get "/deals/new" => deal_new::form,
+    post "/deals/new" => deal_new::submit,
+    get "/deals/{id}" => deal::page,
+    post "/deals/{id}/log" => deal::log,
+    get "/deals/{id}/need" => deal_actions::need_form,
+    post "/deals/{id}/need" => deal_actions::need_submit,
+    get "/deals/{id}/disqualify" => deal_actions::disqualify_form,
+    post "/deals/{id}/disqualify" => deal_actions::disqualify_submit,
+    get "/deals/{id}/close" => deal_actions::close_form,
+    post "/deals/{id}/close" => deal_actions::close_submit,
+    get "/deals/{id}/reschedule" => deal_actions::reschedule_form,
+    post "/deals/{id}/reschedule" => deal_actions::reschedule_submit,
+    get "/pipeline" => pipeline::page,
+    get "/reports" => reports::index,
+    get "/reports/{name}" => reports::page,
+    get "/coaching" => reports::coaching,
+    get "/check-in" => reports::check_in_form,
+    post "/check-in" => reports::check_in_submit,
+    get "/accounts" => accounts::list,
+    get "/accounts/new" => accounts::new_form,
+    post "/accounts/new" => accounts::create,
+    get "/accounts/{id}" => accounts::show,
+    get "/accounts/{id}/edit" => accounts::edit_form,
+    post "/accounts/{id}/edit" => accounts::update,
+    get "/contacts" => contacts::list,
+    get "/contacts/new" => contacts::new_form,
+    post "/contacts/new" => contacts::create,
+    get "/contacts/{id}" => contacts::show,
+    get "/contacts/{id}/edit" => contacts::edit_form,
+    post "/contacts/{id}/edit" => contacts::update,
+    get "/search" => search::page,
+    get "/settings" => settings::page,
+    post "/settings/ladder" => settings::ladder,
+    post "/settings/cadence" => settings::cadence,
+    post "/settings/users" => settings::add_user,
+    post "/settings/users/edit" => settings::edit_user,
+    get "/tokens" => tokens::page,
+    post "/tokens" => tokens::create,
+    post "/tokens/{id}/revoke" => tokens::revoke,
+    get "/sign-in" => sign_in::form,
+    post "/sign-in" => sign_in::submit,
+    post "/sign-out" => sign_in::sign_out,
+    get "/assets/style.css" => style,
 }
 
 async fn style() -> impl IntoResponse {

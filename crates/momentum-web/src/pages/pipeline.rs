@@ -37,9 +37,9 @@ struct Data {
 }
 
 /// The people the filters offer: owners the actor may see, and the teams' managers.
-struct People {
-    owners: Vec<User>,
-    managers: Vec<User>,
+pub(crate) struct People {
+    pub owners: Vec<User>,
+    pub managers: Vec<User>,
 }
 
 /// Values per currency, as people read them.
@@ -156,7 +156,7 @@ fn render(
     )
 }
 
-async fn people(state: &AppState, user: &CurrentUser) -> Result<People, WebError> {
+pub(crate) async fn people(state: &AppState, user: &CurrentUser) -> Result<People, WebError> {
     let s = user.session.clone();
     with_store(state, move |store| {
         let actor = s.actor();

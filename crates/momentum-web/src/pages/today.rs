@@ -21,9 +21,12 @@ use crate::AppState;
 struct TodayData {
     deals: Vec<DealSummary>,
     contacts: Vec<(i64, String)>,
+    /// The seller has not rated this month's commitment yet.
+    check_in_missing: bool,
 }
 
 async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebError> {
+    let check_in_missing = crate::pages::reports::check_in_missing(state, user).await?;
     let s = user.session.clone();
     with_store(state, move |store| {
         let now = s.now(Timestamp::now());
@@ -31,18 +34,28 @@ async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebErro
         // The buyers at the due deals' accounts, each account read once.
         let mut contacts: Vec<(i64, String)> = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
+        let accounts: Vec<_> = rows
+            .iter()
+            .filter(|r| r.account_name.is_some())
+            .filter_map(|r| r.deal.account)
+            .filter(|a| seen.insert(*a))
+            .collect();
+        // One query for all of them: per account, this was most of the page at 1M deals.
+        let mut by_account = momentum_store::directory::contacts_of_accounts(store, &s, &accounts)?;
         for r in &rows {
             let (Some(account), Some(account_name)) = (r.deal.account, r.account_name.as_deref()) else {
                 continue;
             };
-            if seen.insert(account) {
-                for c in momentum_store::directory::account_contacts(store, &s, account)? {
-                    contacts.push((c.id.0, format!("{} ({account_name})", c.name)));
-                }
+            for c in by_account.remove(&account).unwrap_or_default() {
+                contacts.push((c.id.0, format!("{} ({account_name})", c.name)));
             }
         }
         let deals = rows.iter().map(|r| DealSummary::new(r, &s.org.ladder)).collect();
-        Ok(TodayData { deals, contacts })
+        Ok(TodayData {
+            deals,
+            contacts,
+            check_in_missing,
+        })
     })
     .await
 }
@@ -68,6 +81,12 @@ fn render(user: &CurrentUser, data: &TodayData, form: &LogForm, error: Option<&D
         "Today",
         html! {
             h1 { "Today" }
+            @if data.check_in_missing {
+                p.card.reminder id="check-in-reminder" {
+                    "You have not checked in this month. "
+                    a href="/check-in" { "Rate your commitment to this month's goal" }
+                }
+            }
             @if data.deals.is_empty() {
                 p.card { "Nothing due today, " (s.user.name) ". Time to prospect: people likely to have the problem you solve." }
             } @else {

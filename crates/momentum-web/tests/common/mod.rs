@@ -2,6 +2,8 @@
 //! org or a tiny hand-made one, and requests sent with `oneshot`, cookies carried by hand.
 #![allow(dead_code)]
 
+pub mod schema;
+
 use std::net::SocketAddr;
 
 use axum::body::Body;
@@ -66,6 +68,15 @@ impl Reply {
 }
 
 impl App {
+    /// Another browser on the same app: no cookies.
+    pub fn fresh(&self) -> App {
+        App {
+            router: self.router.clone(),
+            state: self.state.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
     pub async fn send(&mut self, request: Request<Body>) -> Reply {
         let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();

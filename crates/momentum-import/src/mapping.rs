@@ -1,0 +1,242 @@
+//! The TOML mapping: for each Momentum field, the source column; how source values map to
+//! statuses and ladder steps; the date style and currency; and the quirks of a vendor's
+//! files. A vendor importer is one of these, built in ([`Mapping::vendor`]).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// A source column: one name, or several (the first present in the header is read), for
+/// vendors whose exports name a column differently by version.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Col {
+    One(String),
+    Any(Vec<String>),
+}
+
+impl Col {
+    pub fn names(&self) -> Vec<&str> {
+        match self {
+            Col::One(n) => vec![n.as_str()],
+            Col::Any(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mapping {
+    /// The source's name in each record's provenance ("salesforce:Opportunity.csv:12").
+    pub source: Option<String>,
+    pub deal: Option<DealMap>,
+    pub account: Option<AccountMap>,
+    pub contact: Option<ContactMap>,
+    pub user: Option<UserMap>,
+    pub history: Option<HistoryMap>,
+    pub activity: Option<ActivityMap>,
+    #[serde(default)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Format {
+    /// "auto" (ISO, M/D/YYYY or M/D/YY, D.M.YYYY; a file mixing styles is refused) or a
+    /// strftime pattern such as "%d/%m/%Y".
+    #[serde(default = "auto")]
+    pub date: String,
+    /// The currency of values when no currency column says (default: the org's).
+    pub currency: Option<String>,
+    /// Skip report footers: "Grand Totals", "Confidential Information", copyright lines.
+    #[serde(default)]
+    pub skip_report_footers: bool,
+    /// A column whose true values ("1", "true") mark deleted records, which are skipped.
+    pub deleted: Option<String>,
+    /// Association columns hold lists ("Acme;Globex"): the first entry is read.
+    pub list_separator: Option<String>,
+    /// Files that match no section are skipped with a note instead of refused (vendor
+    /// exports come as whole folders).
+    #[serde(default)]
+    pub skip_unknown_files: bool,
+}
+
+fn auto() -> String {
+    "auto".to_owned()
+}
+
+impl Default for Format {
+    fn default() -> Self {
+        Format {
+            date: auto(),
+            currency: None,
+            skip_report_footers: false,
+            deleted: None,
+            list_separator: None,
+            skip_unknown_files: false,
+        }
+    }
+}
+
+/// `status = "Stage"`, or a table naming the column and the source values of each status.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StatusField {
+    Column(Col),
+    Map(StatusMap),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusMap {
+    pub column: Col,
+    #[serde(default)]
+    pub open: Vec<String>,
+    #[serde(default)]
+    pub won: Vec<String>,
+    #[serde(default)]
+    pub lost: Vec<String>,
+    #[serde(default)]
+    pub disqualified: Vec<String>,
+    /// The status of values listed nowhere (by default such a value is an error).
+    pub other: Option<String>,
+}
+
+/// `stage = "Stage"` (values are ladder step numbers or names), or a table naming the
+/// column and, for each ladder step (number or name), the source values that mean it.
+/// Values listed nowhere leave the stage unknown (no decision is invented).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum StageField {
+    Column(Col),
+    Map(StageMap),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StageMap {
+    pub column: Col,
+    #[serde(flatten)]
+    pub steps: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealMap {
+    /// The file name this section reads ("Opportunity" reads Opportunity.csv); without
+    /// it, a file is matched by its header.
+    pub file: Option<String>,
+    pub external_id: Option<Col>,
+    pub title: Option<Col>,
+    pub owner: Option<Col>,
+    pub account: Option<Col>,
+    pub contact: Option<Col>,
+    pub product: Option<Col>,
+    pub value: Option<Col>,
+    pub currency: Option<Col>,
+    pub created: Option<Col>,
+    pub expected_close: Option<Col>,
+    pub closed: Option<Col>,
+    pub status: Option<StatusField>,
+    pub stage: Option<StageField>,
+    /// A lost deal's reason category (price, competitor, ...), as Momentum exports it.
+    pub lost_category: Option<Col>,
+    pub lost_reason: Option<Col>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountMap {
+    pub file: Option<String>,
+    pub external_id: Option<Col>,
+    pub name: Option<Col>,
+    pub domain: Option<Col>,
+    pub created: Option<Col>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactMap {
+    pub file: Option<String>,
+    pub external_id: Option<Col>,
+    pub name: Option<Col>,
+    pub first_name: Option<Col>,
+    pub last_name: Option<Col>,
+    pub account: Option<Col>,
+    pub email: Option<Col>,
+    pub phone: Option<Col>,
+    pub title: Option<Col>,
+    pub created: Option<Col>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserMap {
+    pub file: Option<String>,
+    pub external_id: Option<Col>,
+    pub name: Option<Col>,
+    pub email: Option<Col>,
+}
+
+/// Dated stage changes of deals (Salesforce OpportunityHistory).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryMap {
+    pub file: Option<String>,
+    /// The deal's external id.
+    pub deal: Option<Col>,
+    /// Read through `[deal.stage]`.
+    pub stage: Option<Col>,
+    pub at: Option<Col>,
+}
+
+/// Logged activities of deals (Salesforce Task).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityMap {
+    pub file: Option<String>,
+    pub external_id: Option<Col>,
+    pub deal: Option<Col>,
+    pub contact: Option<Col>,
+    pub user: Option<Col>,
+    pub at: Option<Col>,
+    pub kind: Option<Col>,
+    pub notes: Option<Col>,
+    /// Only rows whose `status` column holds one of `done` are activities that happened.
+    pub status: Option<Col>,
+    #[serde(default)]
+    pub done: Vec<String>,
+}
+
+/// The vendors with a built-in mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    Salesforce,
+    Hubspot,
+    Pipedrive,
+}
+
+impl Mapping {
+    /// Reads a mapping file's text; the error names the line and the problem.
+    pub fn parse(text: &str) -> Result<Mapping, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// The built-in mapping of a vendor's CSV exports.
+    pub fn vendor(v: Vendor) -> Mapping {
+        let text = match v {
+            Vendor::Salesforce => include_str!("vendors/salesforce.toml"),
+            Vendor::Hubspot => include_str!("vendors/hubspot.toml"),
+            Vendor::Pipedrive => include_str!("vendors/pipedrive.toml"),
+        };
+        Mapping::parse(text).expect("the built-in vendor mappings are valid (tested)")
+    }
+
+    /// The mapping of Momentum's own `export deals` CSV, used when none is given.
+    pub fn momentum_export() -> Mapping {
+        Mapping::parse(include_str!("vendors/momentum.toml")).expect("the built-in export mapping is valid (tested)")
+    }
+
+    pub fn source_name(&self) -> &str {
+        self.source.as_deref().unwrap_or("csv")
+    }
+}

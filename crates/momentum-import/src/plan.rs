@@ -1,0 +1,1215 @@
+//! Planning an import: source rows to stored records. Users, accounts and contacts are
+//! matched to what the org holds (by external id, e-mail or name) or created; each deal
+//! row goes through `momentum_core::import::import_deal`, with the source's stage history;
+//! completed activities become interactions. Every problem is collected, not only the first.
+
+use std::collections::{HashMap, HashSet};
+
+use jiff::tz::TimeZone;
+use momentum_core::commands::{self, Rules};
+use momentum_core::import::{self as rules, ImportedActivity, ImportedDeal, StageChange};
+use momentum_core::model::*;
+use momentum_core::money::{Currency, Money};
+use momentum_core::vocab::*;
+use momentum_core::DomainError;
+use momentum_store::import::{Batch, DealWrite, Existing, Ids};
+use momentum_store::ops::Session;
+use momentum_store::StoreResult;
+
+use crate::dates::{self, DateRule, Style, When};
+use crate::mapping::{Col, Mapping, StageField, StatusField};
+use crate::read::{section_of, Section, SourceFile};
+use crate::{Options, Report, RowError};
+
+/// Ids handed out in chunks: one statement per thousand records, not per record.
+struct IdPool {
+    kind: &'static str,
+    free: Vec<i64>,
+}
+
+impl IdPool {
+    fn new(kind: &'static str) -> IdPool {
+        IdPool { kind, free: Vec::new() }
+    }
+
+    fn next(&mut self, ids: &mut Ids<'_>) -> StoreResult<i64> {
+        if self.free.is_empty() {
+            self.free = ids.take(self.kind, 1000)?;
+            self.free.reverse();
+        }
+        Ok(self.free.pop().expect("a thousand ids were just taken"))
+    }
+}
+
+fn cell(rec: &csv::StringRecord, idx: Option<usize>) -> Option<&str> {
+    idx.and_then(|i| rec.get(i)).map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn lower(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// How a source value that names an account or contact is matched.
+#[derive(Debug, Default)]
+struct Directory {
+    by_external: HashMap<String, i64>,
+    by_name: HashMap<String, i64>,
+    by_email: HashMap<String, i64>,
+    /// A file of these was read, so references are the source's ids, not names.
+    by_id_only: bool,
+}
+
+struct Planner<'a> {
+    report: &'a mut Report,
+    session: &'a Session,
+    mapping: &'a Mapping,
+    tz: TimeZone,
+    now: Now,
+    actor: Actor,
+    batch: Batch,
+    users_by_email: HashMap<String, Owner>,
+    users_by_name: HashMap<String, Owner>,
+    source_users: HashMap<String, (Option<String>, Option<String>)>,
+    accounts: Directory,
+    contacts: Directory,
+    /// Source values already resolved: most rows repeat an owner or an account.
+    owner_memo: HashMap<String, Owner>,
+    account_memo: HashMap<String, Option<AccountId>>,
+    user_ids: IdPool,
+    account_ids: IdPool,
+    contact_ids: IdPool,
+}
+
+fn file_error(file: &SourceFile, line: u64, column: Option<usize>, value: &str, rule: impl Into<String>) -> RowError {
+    RowError {
+        file: file.name.clone(),
+        line,
+        column: column.and_then(|i| file.headers.get(i)).cloned().unwrap_or_default(),
+        value: value.to_owned(),
+        rule: rule.into(),
+    }
+}
+
+/// Turns a core refusal into a row error, naming the source column of the field.
+fn domain_error(file: &SourceFile, line: u64, e: DomainError, column_of: impl Fn(&str) -> Option<usize>) -> RowError {
+    match e {
+        DomainError::Invalid { field, value, rule } => RowError {
+            file: file.name.clone(),
+            line,
+            column: column_of(&field)
+                .and_then(|i| file.headers.get(i))
+                .cloned()
+                .unwrap_or(field),
+            value,
+            rule,
+        },
+        other => file_error(file, line, None, "", other.to_string()),
+    }
+}
+
+/// The date rule of a file: the mapping's pattern, or the style `auto` finds in its date
+/// columns.
+fn date_rule(mapping: &Mapping, file: &SourceFile, columns: &[Option<usize>]) -> Result<DateRule, RowError> {
+    if mapping.format.date.trim() != "auto" {
+        return Ok(DateRule::Pattern(mapping.format.date.clone()));
+    }
+    let columns: Vec<usize> = columns.iter().flatten().copied().collect();
+    let values = file
+        .records
+        .iter()
+        .flat_map(|(_, r)| columns.iter().filter_map(move |c| r.get(*c)));
+    match dates::detect(values) {
+        Ok(style) => Ok(DateRule::Style(style.unwrap_or(Style::Iso))),
+        Err((value, rule)) => {
+            let (line, column) = file
+                .records
+                .iter()
+                .find_map(|(line, r)| {
+                    columns
+                        .iter()
+                        .find(|c| r.get(**c).map(str::trim) == Some(value.as_str()))
+                        .map(|c| (*line, Some(*c)))
+                })
+                .unwrap_or((1, None));
+            Err(file_error(file, line, column, &value, rule))
+        }
+    }
+}
+
+impl Planner<'_> {
+    fn when(&self, rule: &DateRule, v: &str) -> Result<When, String> {
+        dates::parse(rule, v)
+    }
+
+    fn timestamp(&self, rule: &DateRule, v: &str) -> Result<jiff::Timestamp, String> {
+        self.when(rule, v)?.timestamp(&self.tz)
+    }
+
+    fn first_of_list<'v>(&self, v: &'v str) -> &'v str {
+        match &self.mapping.format.list_separator {
+            Some(sep) => v
+                .split(sep.as_str())
+                .map(str::trim)
+                .find(|s| !s.is_empty())
+                .unwrap_or(v),
+            None => v,
+        }
+    }
+
+    fn deleted(&self, file: &SourceFile, rec: &csv::StringRecord) -> bool {
+        let col = self.mapping.format.deleted.as_ref().map(|c| Col::One(c.clone()));
+        cell(rec, file.find(col.as_ref())).is_some_and(|v| matches!(lower(v).as_str(), "1" | "true" | "yes"))
+    }
+
+    fn add_owner(&mut self, user: &User) {
+        self.users_by_email
+            .insert(user.email.as_str().to_owned(), user.as_owner());
+        self.users_by_name.entry(lower(&user.name)).or_insert(user.as_owner());
+    }
+
+    /// The owner a source value names: a user of the source's user file, then an e-mail,
+    /// then a name; else a new inactive seller (a warning).
+    fn owner(&mut self, value: Option<&str>, ids: &mut Ids<'_>) -> StoreResult<Result<Owner, String>> {
+        let Some(value) = value else {
+            self.report.warn("owner blank: the importing admin owns the deal");
+            return Ok(Ok(self.session.user.as_owner()));
+        };
+        if let Some(o) = self.owner_memo.get(value) {
+            return Ok(Ok(*o));
+        }
+        let found = self.find_or_create_owner(value, ids)?;
+        if let Ok(o) = &found {
+            self.owner_memo.insert(value.to_owned(), *o);
+        }
+        Ok(found)
+    }
+
+    fn find_or_create_owner(&mut self, value: &str, ids: &mut Ids<'_>) -> StoreResult<Result<Owner, String>> {
+        let (name, email) = match self.source_users.get(value) {
+            Some((n, e)) => (n.clone(), e.clone()),
+            None if value.contains('@') => (None, Some(value.to_owned())),
+            None => (Some(value.to_owned()), None),
+        };
+        if let Some(o) = email.as_deref().and_then(|e| self.users_by_email.get(&lower(e))) {
+            return Ok(Ok(*o));
+        }
+        if let Some(o) = name.as_deref().and_then(|n| self.users_by_name.get(&lower(n))) {
+            return Ok(Ok(*o));
+        }
+        let name = name.unwrap_or_else(|| value.split('@').next().unwrap_or(value).to_owned());
+        let email = match email {
+            Some(e) => e,
+            None => {
+                let slug: String = name
+                    .to_lowercase()
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '.' })
+                    .collect();
+                let slug = slug.trim_matches('.').to_owned();
+                let mut candidate = format!("{}@imported.invalid", if slug.is_empty() { "owner" } else { &slug });
+                let mut n = 2;
+                while self.users_by_email.contains_key(&candidate) {
+                    candidate = format!("{slug}.{n}@imported.invalid");
+                    n += 1;
+                }
+                candidate
+            }
+        };
+        let id = UserId(self.user_ids.next(ids)?);
+        let user = commands::add_user(
+            Some(&self.actor),
+            id,
+            commands::NewUser {
+                email: &email,
+                name: &name,
+                role: Role::Seller,
+                manager: None,
+            },
+            self.now.at,
+        );
+        match user {
+            Ok(mut user) => {
+                user.active = false;
+                self.report.warn(format!(
+                    "owner \"{value}\" is not a user: created as an inactive seller ({})",
+                    user.email
+                ));
+                self.add_owner(&user);
+                let owner = user.as_owner();
+                self.report.users_created += 1;
+                self.batch.users.push(user);
+                Ok(Ok(owner))
+            }
+            Err(e) => Ok(Err(e.to_string())),
+        }
+    }
+
+    /// The account a deal or contact row names, creating it by name when references are names.
+    fn account(&mut self, value: Option<&str>, ids: &mut Ids<'_>) -> StoreResult<Option<AccountId>> {
+        let Some(value) = value.map(|v| self.first_of_list(v)) else {
+            return Ok(None);
+        };
+        if let Some(found) = self.account_memo.get(value) {
+            if found.is_none() && self.accounts.by_id_only {
+                self.report
+                    .warn("account id not found in the account files: left blank");
+            }
+            return Ok(*found);
+        }
+        let found = self.find_or_create_account(value, ids)?;
+        self.account_memo.insert(value.to_owned(), found);
+        Ok(found)
+    }
+
+    fn find_or_create_account(&mut self, value: &str, ids: &mut Ids<'_>) -> StoreResult<Option<AccountId>> {
+        if let Some(id) = self.accounts.by_external.get(value) {
+            return Ok(Some(AccountId(*id)));
+        }
+        if let Some(id) = self.accounts.by_name.get(&lower(value)) {
+            return Ok(Some(AccountId(*id)));
+        }
+        if self.accounts.by_id_only {
+            self.report
+                .warn("account id not found in the account files: left blank");
+            return Ok(None);
+        }
+        let id = AccountId(self.account_ids.next(ids)?);
+        match commands::add_account(&self.actor, id, value, None, self.now.at) {
+            Ok(a) => {
+                self.accounts.by_name.insert(lower(&a.name), id.0);
+                self.report.accounts_created += 1;
+                self.batch.accounts.push((a, None));
+                Ok(Some(id))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The contact a deal row names, creating it (in the deal's account) when references are names.
+    fn contact(
+        &mut self,
+        value: Option<&str>,
+        account: Option<AccountId>,
+        ids: &mut Ids<'_>,
+    ) -> StoreResult<Option<ContactId>> {
+        let Some(value) = value.map(|v| self.first_of_list(v)) else {
+            return Ok(None);
+        };
+        if let Some(id) = self
+            .contacts
+            .by_external
+            .get(value)
+            .or_else(|| self.contacts.by_email.get(&lower(value)))
+            .or_else(|| self.contacts.by_name.get(&lower(value)))
+        {
+            return Ok(Some(ContactId(*id)));
+        }
+        if self.contacts.by_id_only {
+            self.report
+                .warn("contact id not found in the contact files: left blank");
+            return Ok(None);
+        }
+        let id = ContactId(self.contact_ids.next(ids)?);
+        let email = value.contains('@').then_some(value);
+        let input = commands::NewContact {
+            account,
+            name: value,
+            email,
+            phone: None,
+            title: None,
+        };
+        match commands::add_contact(&self.actor, id, input, self.now.at) {
+            Ok(c) => {
+                self.contacts.by_name.insert(lower(&c.name), id.0);
+                if let Some(e) = &c.email {
+                    self.contacts.by_email.insert(e.as_str().to_owned(), id.0);
+                }
+                self.report.contacts_created += 1;
+                self.batch.contacts.push((c, None));
+                Ok(Some(id))
+            }
+            Err(_) => Ok(None),
+        }
+    }
+
+    fn read_users(&mut self, file: &SourceFile) {
+        let Some(m) = &self.mapping.user else { return };
+        let (ext, name, email) = (
+            file.find(m.external_id.as_ref()),
+            file.find(m.name.as_ref()),
+            file.find(m.email.as_ref()),
+        );
+        for (_, rec) in &file.records {
+            if let Some(id) = cell(rec, ext) {
+                let entry = (cell(rec, name).map(str::to_owned), cell(rec, email).map(str::to_owned));
+                self.source_users.insert(id.to_owned(), entry);
+            }
+        }
+    }
+
+    fn read_accounts(&mut self, file: &SourceFile, ids: &mut Ids<'_>) -> StoreResult<()> {
+        let Some(m) = self.mapping.account.clone() else {
+            return Ok(());
+        };
+        let ext = file.find(m.external_id.as_ref());
+        let (name, domain, created) = (
+            file.find(m.name.as_ref()),
+            file.find(m.domain.as_ref()),
+            file.find(m.created.as_ref()),
+        );
+        self.accounts.by_id_only |= ext.is_some();
+        let rule = match date_rule(self.mapping, file, &[created]) {
+            Ok(r) => r,
+            Err(e) => {
+                self.report.errors.push(e);
+                return Ok(());
+            }
+        };
+        for (line, rec) in &file.records {
+            self.report.rows += 1;
+            if self.deleted(file, rec) {
+                continue;
+            }
+            let ext_id = cell(rec, ext);
+            if ext_id.is_some_and(|e| self.accounts.by_external.contains_key(e))
+                || (ext_id.is_none() && cell(rec, name).is_some_and(|n| self.accounts.by_name.contains_key(&lower(n))))
+            {
+                continue;
+            }
+            let created_at = match cell(rec, created).map(|v| (v, self.timestamp(&rule, v))) {
+                None => self.now.at,
+                Some((_, Ok(t))) => t,
+                Some((v, Err(rule))) => {
+                    self.report.errors.push(file_error(file, *line, created, v, rule));
+                    continue;
+                }
+            };
+            let domain_value = cell(rec, domain).map(|d| {
+                d.trim_start_matches("https://")
+                    .trim_start_matches("http://")
+                    .trim_start_matches("www.")
+                    .trim_end_matches('/')
+            });
+            let id = AccountId(self.account_ids.next(ids)?);
+            match commands::add_account(&self.actor, id, cell(rec, name).unwrap_or(""), domain_value, created_at) {
+                Ok(a) => {
+                    if let Some(e) = ext_id {
+                        self.accounts.by_external.insert(e.to_owned(), id.0);
+                    }
+                    self.accounts.by_name.entry(lower(&a.name)).or_insert(id.0);
+                    self.report.accounts_created += 1;
+                    self.batch.accounts.push((a, ext_id.map(str::to_owned)));
+                }
+                Err(e) => self.report.errors.push(domain_error(file, *line, e, |f| match f {
+                    "account.name" => name,
+                    "account.domain" => domain,
+                    _ => None,
+                })),
+            }
+        }
+        Ok(())
+    }
+
+    fn read_contacts(&mut self, file: &SourceFile, ids: &mut Ids<'_>) -> StoreResult<()> {
+        let Some(m) = self.mapping.contact.clone() else {
+            return Ok(());
+        };
+        let ext = file.find(m.external_id.as_ref());
+        let (name, first, last) = (
+            file.find(m.name.as_ref()),
+            file.find(m.first_name.as_ref()),
+            file.find(m.last_name.as_ref()),
+        );
+        let (account, email, phone, title, created) = (
+            file.find(m.account.as_ref()),
+            file.find(m.email.as_ref()),
+            file.find(m.phone.as_ref()),
+            file.find(m.title.as_ref()),
+            file.find(m.created.as_ref()),
+        );
+        self.contacts.by_id_only |= ext.is_some();
+        let rule = match date_rule(self.mapping, file, &[created]) {
+            Ok(r) => r,
+            Err(e) => {
+                self.report.errors.push(e);
+                return Ok(());
+            }
+        };
+        for (line, rec) in &file.records {
+            self.report.rows += 1;
+            if self.deleted(file, rec) {
+                continue;
+            }
+            let ext_id = cell(rec, ext);
+            if ext_id.is_some_and(|e| self.contacts.by_external.contains_key(e)) {
+                continue;
+            }
+            let full_name = match cell(rec, name) {
+                Some(n) => n.to_owned(),
+                None => [cell(rec, first), cell(rec, last)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
+            if ext_id.is_none() && self.contacts.by_name.contains_key(&lower(&full_name)) {
+                continue;
+            }
+            let created_at = match cell(rec, created).map(|v| (v, self.timestamp(&rule, v))) {
+                None => self.now.at,
+                Some((_, Ok(t))) => t,
+                Some((v, Err(rule))) => {
+                    self.report.errors.push(file_error(file, *line, created, v, rule));
+                    continue;
+                }
+            };
+            let account_id = self.account(cell(rec, account), ids)?;
+            let id = ContactId(self.contact_ids.next(ids)?);
+            let input = commands::NewContact {
+                account: account_id,
+                name: &full_name,
+                email: cell(rec, email),
+                phone: cell(rec, phone),
+                title: cell(rec, title),
+            };
+            match commands::add_contact(&self.actor, id, input, created_at) {
+                Ok(c) => {
+                    if let Some(e) = ext_id {
+                        self.contacts.by_external.insert(e.to_owned(), id.0);
+                    }
+                    self.contacts.by_name.entry(lower(&c.name)).or_insert(id.0);
+                    if let Some(e) = &c.email {
+                        self.contacts.by_email.entry(e.as_str().to_owned()).or_insert(id.0);
+                    }
+                    self.report.contacts_created += 1;
+                    self.batch.contacts.push((c, ext_id.map(str::to_owned)));
+                }
+                Err(e) => self.report.errors.push(domain_error(file, *line, e, |f| match f {
+                    "contact.name" => name.or(last),
+                    "contact.email" => email,
+                    "contact.phone" => phone,
+                    "contact.title" => title,
+                    _ => None,
+                })),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Source stage values to ladder steps, from `[deal.stage]`.
+fn stage_labels(mapping: &Mapping, ladder: &Ladder, errors: &mut Vec<RowError>) -> Option<HashMap<String, Step>> {
+    let Some(StageField::Map(m)) = mapping.deal.as_ref().and_then(|d| d.stage.as_ref()) else {
+        return None;
+    };
+    let mut out = HashMap::new();
+    for (key, values) in &m.steps {
+        match ladder.parse_step("[deal.stage]", key) {
+            Ok(step) => {
+                for v in values {
+                    out.insert(lower(v), step);
+                }
+            }
+            Err(e) => errors.push(RowError {
+                file: "mapping".into(),
+                line: 0,
+                column: "[deal.stage]".into(),
+                value: key.clone(),
+                rule: match e {
+                    DomainError::Invalid { rule, .. } => rule,
+                    other => other.to_string(),
+                },
+            }),
+        }
+    }
+    Some(out)
+}
+
+/// One deal row, read and checked, before matching.
+struct DealRow<'f> {
+    line: u64,
+    external_id: Option<&'f str>,
+    title: &'f str,
+    owner: Option<&'f str>,
+    account: Option<&'f str>,
+    contact: Option<&'f str>,
+    product: Option<&'f str>,
+    value_minor: Option<i64>,
+    currency: Currency,
+    created: Option<jiff::Timestamp>,
+    expected_close: Option<jiff::civil::Date>,
+    closed: Option<jiff::Timestamp>,
+    status: DealStatus,
+    stage: Option<(Step, &'f str)>,
+    lost_category: Option<LostCategory>,
+    lost_reason: Option<&'f str>,
+}
+
+#[derive(Clone, Copy)]
+struct DealCols {
+    external_id: Option<usize>,
+    title: Option<usize>,
+    owner: Option<usize>,
+    account: Option<usize>,
+    contact: Option<usize>,
+    product: Option<usize>,
+    value: Option<usize>,
+    currency: Option<usize>,
+    created: Option<usize>,
+    expected_close: Option<usize>,
+    closed: Option<usize>,
+    status: Option<usize>,
+    stage: Option<usize>,
+    lost_category: Option<usize>,
+    lost_reason: Option<usize>,
+}
+
+impl DealCols {
+    fn of(field: &str, c: &DealCols) -> Option<usize> {
+        match field {
+            "title" => c.title,
+            "value" => c.value,
+            "created" => c.created,
+            "closed" => c.closed.or(c.expected_close),
+            "lost_reason" => c.lost_reason,
+            "stage" => c.stage,
+            "owner" => c.owner,
+            _ => None,
+        }
+    }
+}
+
+pub(crate) fn plan(
+    report: &mut Report,
+    session: &Session,
+    existing: &Existing,
+    ids: &mut Ids<'_>,
+    sources: &[SourceFile],
+    mapping: &Mapping,
+    options: &Options<'_>,
+) -> StoreResult<Option<Batch>> {
+    let tz = TimeZone::get(&session.org.timezone).unwrap_or(TimeZone::UTC);
+    let now = session.now(options.now);
+    let mut p = Planner {
+        report,
+        session,
+        mapping,
+        tz,
+        now,
+        actor: session.actor(),
+        batch: Batch::default(),
+        users_by_email: HashMap::new(),
+        users_by_name: HashMap::new(),
+        source_users: HashMap::new(),
+        accounts: Directory::default(),
+        contacts: Directory::default(),
+        owner_memo: HashMap::new(),
+        account_memo: HashMap::new(),
+        user_ids: IdPool::new("user_ids"),
+        account_ids: IdPool::new("account_ids"),
+        contact_ids: IdPool::new("contact_ids"),
+    };
+    for u in &existing.users {
+        p.add_owner(u);
+    }
+    for (a, ext) in &existing.accounts {
+        if let Some(e) = ext {
+            p.accounts.by_external.insert(e.clone(), a.id.0);
+        }
+        p.accounts.by_name.entry(lower(&a.name)).or_insert(a.id.0);
+    }
+    for (c, ext) in &existing.contacts {
+        if let Some(e) = ext {
+            p.contacts.by_external.insert(e.clone(), c.id.0);
+        }
+        p.contacts.by_name.entry(lower(&c.name)).or_insert(c.id.0);
+        if let Some(e) = &c.email {
+            p.contacts.by_email.entry(e.as_str().to_owned()).or_insert(c.id.0);
+        }
+    }
+    let labels = stage_labels(mapping, &session.org.ladder, &mut p.report.errors);
+
+    // Which file is which; unknown files are refused, or skipped for vendor folders.
+    let mut by_section: Vec<(Section, &SourceFile)> = Vec::new();
+    for f in sources {
+        match section_of(mapping, f) {
+            Some(s) => by_section.push((s, f)),
+            None if mapping.format.skip_unknown_files => {
+                p.report
+                    .notes
+                    .push(format!("{}: skipped (not a file this import reads)", f.name));
+            }
+            None => p.report.errors.push(file_error(
+                f,
+                1,
+                None,
+                "",
+                "the header has none of the columns the mapping reads (give --mapping, or see --suggest-mapping)",
+            )),
+        }
+    }
+    by_section.sort_by_key(|(s, _)| *s);
+    for (s, f) in &by_section {
+        match s {
+            Section::User => p.read_users(f),
+            Section::Account => p.read_accounts(f, ids)?,
+            Section::Contact => p.read_contacts(f, ids)?,
+            _ => {}
+        }
+    }
+    let history = read_history(&mut p, &by_section, labels.as_ref());
+    let mut done = 0u64;
+    let mut deal_index: HashMap<String, usize> = HashMap::new();
+    for (_, f) in by_section.iter().filter(|(s, _)| *s == Section::Deal) {
+        plan_deals(
+            &mut p,
+            f,
+            existing,
+            ids,
+            labels.as_ref(),
+            &history,
+            &mut deal_index,
+            options,
+            &mut done,
+        )?;
+    }
+    for (_, f) in by_section.iter().filter(|(s, _)| *s == Section::Activity) {
+        plan_activities(&mut p, f, existing, &mut deal_index);
+    }
+    if let Some(progress) = options.progress {
+        progress(done);
+    }
+    let Planner { report, batch, .. } = p;
+    report.decisions = batch.decisions.len();
+    report.interactions = batch.interactions.len();
+    Ok(report.errors.is_empty().then_some(batch))
+}
+
+fn read_history(
+    p: &mut Planner<'_>,
+    files: &[(Section, &SourceFile)],
+    labels: Option<&HashMap<String, Step>>,
+) -> HashMap<String, Vec<StageChange>> {
+    let mut out: HashMap<String, Vec<StageChange>> = HashMap::new();
+    let (Some(m), Some(labels)) = (p.mapping.history.clone(), labels) else {
+        return out;
+    };
+    for (_, f) in files.iter().filter(|(s, _)| *s == Section::History) {
+        let (deal, stage, at) = (f.find(m.deal.as_ref()), f.find(m.stage.as_ref()), f.find(m.at.as_ref()));
+        let rule = match date_rule(p.mapping, f, &[at]) {
+            Ok(r) => r,
+            Err(e) => {
+                p.report.errors.push(e);
+                continue;
+            }
+        };
+        for (line, rec) in &f.records {
+            p.report.rows += 1;
+            if p.deleted(f, rec) {
+                continue;
+            }
+            let (Some(d), Some(s)) = (cell(rec, deal), cell(rec, stage)) else {
+                continue;
+            };
+            // Closed Won / Lost and "no decision yet" stages are not ladder steps.
+            let Some(step) = labels.get(&lower(s)) else { continue };
+            let when = match cell(rec, at).map(|v| (v, p.timestamp(&rule, v))) {
+                Some((_, Ok(t))) => t,
+                Some((v, Err(rule))) => {
+                    p.report.errors.push(file_error(f, *line, at, v, rule));
+                    continue;
+                }
+                None => {
+                    p.report
+                        .errors
+                        .push(file_error(f, *line, at, "", "a stage change has the date it happened"));
+                    continue;
+                }
+            };
+            out.entry(d.to_owned()).or_default().push(StageChange {
+                at: when,
+                step: *step,
+                label: s.to_owned(),
+            });
+        }
+    }
+    for changes in out.values_mut() {
+        changes.sort_by_key(|c| c.at);
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan_deals(
+    p: &mut Planner<'_>,
+    f: &SourceFile,
+    existing: &Existing,
+    ids: &mut Ids<'_>,
+    labels: Option<&HashMap<String, Step>>,
+    history: &HashMap<String, Vec<StageChange>>,
+    deal_index: &mut HashMap<String, usize>,
+    options: &Options<'_>,
+    done: &mut u64,
+) -> StoreResult<()> {
+    let Some(m) = p.mapping.deal.clone() else { return Ok(()) };
+    let status_col = m.status.as_ref().map(|s| match s {
+        StatusField::Column(c) => c.clone(),
+        StatusField::Map(sm) => sm.column.clone(),
+    });
+    let stage_col = m.stage.as_ref().map(|s| match s {
+        StageField::Column(c) => c.clone(),
+        StageField::Map(sm) => sm.column.clone(),
+    });
+    let c = DealCols {
+        external_id: f.find(m.external_id.as_ref()),
+        title: f.find(m.title.as_ref()),
+        owner: f.find(m.owner.as_ref()),
+        account: f.find(m.account.as_ref()),
+        contact: f.find(m.contact.as_ref()),
+        product: f.find(m.product.as_ref()),
+        value: f.find(m.value.as_ref()),
+        currency: f.find(m.currency.as_ref()),
+        created: f.find(m.created.as_ref()),
+        expected_close: f.find(m.expected_close.as_ref()),
+        closed: f.find(m.closed.as_ref()),
+        status: f.find(status_col.as_ref()),
+        stage: f.find(stage_col.as_ref()),
+        lost_category: f.find(m.lost_category.as_ref()),
+        lost_reason: f.find(m.lost_reason.as_ref()),
+    };
+    if c.title.is_none() {
+        let wanted = m.title.as_ref().map_or("title".to_owned(), |t| t.names().join(" or "));
+        p.report.errors.push(file_error(
+            f,
+            1,
+            None,
+            "",
+            format!("the header has no title column ({wanted}): every deal has a title"),
+        ));
+        return Ok(());
+    }
+    let rule = match date_rule(p.mapping, f, &[c.created, c.expected_close, c.closed]) {
+        Ok(r) => r,
+        Err(e) => {
+            p.report.errors.push(e);
+            return Ok(());
+        }
+    };
+    let default_currency = match p.mapping.format.currency.as_deref() {
+        Some(code) => match Currency::parse("[format] currency", code) {
+            Ok(c) => c,
+            Err(e) => {
+                p.report.errors.push(RowError {
+                    file: "mapping".into(),
+                    line: 0,
+                    column: "[format] currency".into(),
+                    value: code.to_owned(),
+                    rule: e.to_string(),
+                });
+                return Ok(());
+            }
+        },
+        None => p.session.org.currency,
+    };
+    let status_map: Option<HashMap<String, DealStatus>> = match &m.status {
+        Some(StatusField::Map(sm)) => {
+            let mut out = HashMap::new();
+            for (status, values) in [
+                (DealStatus::Open, &sm.open),
+                (DealStatus::Won, &sm.won),
+                (DealStatus::Lost, &sm.lost),
+                (DealStatus::Disqualified, &sm.disqualified),
+            ] {
+                for v in values {
+                    out.insert(lower(v), status);
+                }
+            }
+            Some(out)
+        }
+        _ => None,
+    };
+    let status_other = match &m.status {
+        Some(StatusField::Map(sm)) => match sm.other.as_deref().map(|o| DealStatus::parse("[deal.status] other", o)) {
+            None => None,
+            Some(Ok(s)) => Some(s),
+            Some(Err(e)) => {
+                p.report.errors.push(RowError {
+                    file: "mapping".into(),
+                    line: 0,
+                    column: "[deal.status] other".into(),
+                    value: sm.other.clone().unwrap_or_default(),
+                    rule: e.to_string(),
+                });
+                return Ok(());
+            }
+        },
+        _ => None,
+    };
+
+    // Read every row first: errors are collected, and the new deals counted for their ids.
+    let mut rows: Vec<DealRow<'_>> = Vec::with_capacity(f.records.len());
+    let mut seen: HashMap<&str, u64> = HashMap::new();
+    for (line, rec) in &f.records {
+        p.report.rows += 1;
+        if p.deleted(f, rec) {
+            continue;
+        }
+        let line = *line;
+        let errors_before = p.report.errors.len();
+        let bad = |col: Option<usize>, value: &str, rule: String, report: &mut Report| {
+            report.errors.push(file_error(f, line, col, value, rule));
+        };
+        let external_id = cell(rec, c.external_id);
+        if let Some(e) = external_id {
+            if let Some(first) = seen.insert(e, line) {
+                bad(
+                    c.external_id,
+                    e,
+                    format!("the same id is on line {first}: each record appears once"),
+                    p.report,
+                );
+            }
+        }
+        let currency = match cell(rec, c.currency) {
+            None => default_currency,
+            Some(code) => match Currency::parse("currency", code) {
+                Ok(cur) => cur,
+                Err(_) => {
+                    bad(
+                        c.currency,
+                        code,
+                        "a currency is an ISO 4217 code such as USD or EUR".into(),
+                        p.report,
+                    );
+                    default_currency
+                }
+            },
+        };
+        let value_minor = match cell(rec, c.value) {
+            None => None,
+            Some(v) => match Money::parse("value", v.trim_start_matches(['$', '€', '£']), currency) {
+                Ok(money) => Some(money.minor),
+                Err(DomainError::Invalid { rule, .. }) => {
+                    bad(c.value, v, rule, p.report);
+                    None
+                }
+                Err(e) => {
+                    bad(c.value, v, e.to_string(), p.report);
+                    None
+                }
+            },
+        };
+        let ts = |col: Option<usize>, report: &mut Report| -> Option<When> {
+            let v = cell(rec, col)?;
+            match dates::parse(&rule, v) {
+                Ok(w) => Some(w),
+                Err(r) => {
+                    report.errors.push(file_error(f, line, col, v, r));
+                    None
+                }
+            }
+        };
+        let created = ts(c.created, p.report);
+        let expected_close = ts(c.expected_close, p.report);
+        let closed = ts(c.closed, p.report);
+        let status = match (cell(rec, c.status), &status_map) {
+            (None, _) if c.status.is_none() => DealStatus::Open,
+            (Some(v), Some(map)) => match map.get(&lower(v)).copied().or(status_other) {
+                Some(s) => s,
+                None => {
+                    bad(c.status, v, "this value is in none of the [deal.status] lists (open, won, lost, disqualified): add it there".into(), p.report);
+                    DealStatus::Open
+                }
+            },
+            (Some(v), None) => match DealStatus::parse("status", v) {
+                Ok(s) => s,
+                Err(e) => {
+                    let rule = match e {
+                        DomainError::Invalid { rule, .. } => rule,
+                        other => other.to_string(),
+                    };
+                    bad(
+                        c.status,
+                        v,
+                        format!("{rule} (or map the source's values in [deal.status])"),
+                        p.report,
+                    );
+                    DealStatus::Open
+                }
+            },
+            (None, _) => match status_other {
+                Some(s) => s,
+                None => {
+                    bad(
+                        c.status,
+                        "",
+                        "a deal's status is open, won, lost or disqualified".into(),
+                        p.report,
+                    );
+                    DealStatus::Open
+                }
+            },
+        };
+        let stage = match (cell(rec, c.stage), labels) {
+            (None, _) => None,
+            (Some(v), Some(labels)) => labels.get(&lower(v)).map(|s| (*s, v)),
+            // Step 0: the buyer has made no decision yet.
+            (Some("0"), None) => None,
+            (Some(v), None) => match p.session.org.ladder.parse_step("stage", v) {
+                Ok(s) => Some((s, v)),
+                Err(e) => {
+                    let rule = match e {
+                        DomainError::Invalid { rule, .. } => rule,
+                        other => other.to_string(),
+                    };
+                    bad(c.stage, v, rule, p.report);
+                    None
+                }
+            },
+        };
+        let lost_category = match cell(rec, c.lost_category) {
+            None => None,
+            Some(v) => match LostCategory::parse("lost_category", v) {
+                Ok(cat) => Some(cat),
+                Err(e) => {
+                    bad(c.lost_category, v, e.to_string(), p.report);
+                    None
+                }
+            },
+        };
+        if p.report.errors.len() > errors_before {
+            continue;
+        }
+        let tz = &p.tz;
+        let to_ts = |w: When| w.timestamp(tz).ok();
+        rows.push(DealRow {
+            line,
+            external_id,
+            title: cell(rec, c.title).unwrap_or(""),
+            owner: cell(rec, c.owner),
+            account: cell(rec, c.account),
+            contact: cell(rec, c.contact),
+            product: cell(rec, c.product),
+            value_minor,
+            currency,
+            created: created.and_then(to_ts),
+            expected_close: expected_close.map(|w| w.date(tz)),
+            // A closed deal's date: the closed column, else its (expected) close date.
+            closed: closed.or(expected_close).and_then(to_ts),
+            status,
+            stage,
+            lost_category,
+            lost_reason: cell(rec, c.lost_reason),
+        });
+    }
+
+    let new_count = rows
+        .iter()
+        .filter(|r| r.external_id.is_none_or(|e| !existing.deals.contains_key(e)))
+        .count();
+    let mut new_ids = ids.take("deal_ids", new_count)?.into_iter();
+    // Activities find their deal by external id; without them, no index is kept.
+    let with_activities = p.mapping.activity.is_some();
+    let source = p.mapping.source_name().to_owned();
+    let no_history: Vec<StageChange> = Vec::new();
+    let rules_of = Rules {
+        ladder: &p.session.org.ladder,
+        cadence: &p.session.org.cadence,
+    };
+    for row in rows {
+        *done += 1;
+        if (*done).is_multiple_of(10_000) {
+            if let Some(progress) = options.progress {
+                progress(*done);
+            }
+        }
+        let before = row.external_id.and_then(|e| existing.deals.get(e));
+        let owner = match p.owner(row.owner, ids)? {
+            Ok(o) => o,
+            Err(rule) => {
+                p.report
+                    .errors
+                    .push(file_error(f, row.line, c.owner, row.owner.unwrap_or(""), rule));
+                continue;
+            }
+        };
+        let account = p.account(row.account, ids)?;
+        let contact = p.contact(row.contact, account, ids)?;
+        let id = match before {
+            Some((d, _)) => d.id,
+            None => DealId(new_ids.next().expect("an id was taken for each new deal")),
+        };
+        let input = ImportedDeal {
+            external_id: row.external_id,
+            owner,
+            account,
+            contact,
+            title: row.title,
+            value_minor: row.value_minor,
+            currency: row.currency,
+            created: row.created,
+            expected_close: row.expected_close,
+            closed: row.closed,
+            status: row.status,
+            stage: row.stage,
+            lost_category: row.lost_category,
+            lost_reason: row.lost_reason,
+            history: row.external_id.and_then(|e| history.get(e)).unwrap_or(&no_history),
+            provenance: format!("{source}:{}:{}", f.name, row.line),
+        };
+        match rules::import_deal(&p.actor, rules_of, id, before.map(|(d, _)| d), input, p.now) {
+            Ok(record) => {
+                if record.created_was_blank {
+                    p.report.warn("created date blank: the import time stands in");
+                }
+                let product = row.product.map(str::to_owned);
+                let product_changed = before.is_some_and(|(_, pr)| *pr != product);
+                if !record.changed && !product_changed {
+                    p.report.deals_unchanged += 1;
+                    continue;
+                }
+                let mut deal = record.deal;
+                match before {
+                    Some((b, _)) => {
+                        deal.version = b.version + 1;
+                        p.report.deals_updated += 1;
+                    }
+                    None => p.report.deals_created += 1,
+                }
+                p.batch.decisions.extend(record.decisions.into_iter().map(|d| (id, d)));
+                if let (Some(e), true) = (row.external_id, with_activities) {
+                    deal_index.insert(e.to_owned(), p.batch.deals.len());
+                }
+                p.batch.deals.push(DealWrite {
+                    deal,
+                    product,
+                    before: before.map(|(d, _)| d.clone()),
+                });
+            }
+            Err(errors) => {
+                for e in errors {
+                    p.report
+                        .errors
+                        .push(domain_error(f, row.line, e, |field| DealCols::of(field, &c)));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn plan_activities(p: &mut Planner<'_>, f: &SourceFile, existing: &Existing, deal_index: &mut HashMap<String, usize>) {
+    let Some(m) = p.mapping.activity.clone() else { return };
+    let (ext, deal, contact, user) = (
+        f.find(m.external_id.as_ref()),
+        f.find(m.deal.as_ref()),
+        f.find(m.contact.as_ref()),
+        f.find(m.user.as_ref()),
+    );
+    let (at, kind, notes, status) = (
+        f.find(m.at.as_ref()),
+        f.find(m.kind.as_ref()),
+        f.find(m.notes.as_ref()),
+        f.find(m.status.as_ref()),
+    );
+    let done: HashSet<String> = m.done.iter().map(|d| lower(d)).collect();
+    let rule = match date_rule(p.mapping, f, &[at]) {
+        Ok(r) => r,
+        Err(e) => {
+            p.report.errors.push(e);
+            return;
+        }
+    };
+    let rules_of = Rules {
+        ladder: &p.session.org.ladder,
+        cadence: &p.session.org.cadence,
+    };
+    for (line, rec) in &f.records {
+        p.report.rows += 1;
+        if p.deleted(f, rec) {
+            continue;
+        }
+        if status.is_some() && !cell(rec, status).is_some_and(|s| done.contains(&lower(s))) {
+            p.report.warn("activity not done yet: skipped");
+            continue;
+        }
+        let ext_id = cell(rec, ext);
+        if ext_id.is_some_and(|e| existing.interactions.contains(e)) {
+            continue;
+        }
+        let Some(deal_ext) = cell(rec, deal) else {
+            p.report.warn("activity not linked to a deal: skipped");
+            continue;
+        };
+        let index = match deal_index.get(deal_ext) {
+            Some(i) => *i,
+            None => match existing.deals.get(deal_ext) {
+                Some((d, product)) => {
+                    let mut next = d.clone();
+                    next.version += 1;
+                    p.report.deals_updated += 1;
+                    p.report.deals_unchanged = p.report.deals_unchanged.saturating_sub(1);
+                    p.batch.deals.push(DealWrite {
+                        deal: next,
+                        product: product.clone(),
+                        before: Some(d.clone()),
+                    });
+                    deal_index.insert(deal_ext.to_owned(), p.batch.deals.len() - 1);
+                    p.batch.deals.len() - 1
+                }
+                None => {
+                    p.report.warn("activity not linked to an imported deal: skipped");
+                    continue;
+                }
+            },
+        };
+        let occurred_at = match cell(rec, at).map(|v| (v, p.timestamp(&rule, v))) {
+            Some((_, Ok(t))) => t,
+            Some((v, Err(r))) => {
+                p.report.errors.push(file_error(f, *line, at, v, r));
+                continue;
+            }
+            None => {
+                p.report
+                    .errors
+                    .push(file_error(f, *line, at, "", "an activity has the date it happened"));
+                continue;
+            }
+        };
+        let kind_word = cell(rec, kind).map(lower).unwrap_or_default();
+        let kind = match kind_word.as_str() {
+            "email" | "listemail" => InteractionKind::Email,
+            "meeting" | "event" => InteractionKind::Meeting,
+            "visit" => InteractionKind::Visit,
+            "message" | "sms" => InteractionKind::Message,
+            _ => InteractionKind::Call,
+        };
+        let user_id = cell(rec, user)
+            .and_then(|u| {
+                let (name, email) = p.source_users.get(u).cloned().unwrap_or((Some(u.to_owned()), None));
+                email
+                    .and_then(|e| p.users_by_email.get(&lower(&e)).copied())
+                    .or_else(|| name.and_then(|n| p.users_by_name.get(&lower(&n)).copied()))
+            })
+            .map_or(p.batch.deals[index].deal.owner.id, |o| o.id);
+        let contact_id = cell(rec, contact)
+            .and_then(|v| p.contacts.by_external.get(v))
+            .map(|c| ContactId(*c));
+        let deal_id = p.batch.deals[index].deal.id;
+        let input = ImportedActivity {
+            user: user_id,
+            contact: contact_id,
+            kind,
+            occurred_at,
+            notes: cell(rec, notes).unwrap_or(""),
+        };
+        match rules::import_activity(&mut p.batch.deals[index].deal, rules_of, input, p.now) {
+            Ok(i) => p.batch.interactions.push((deal_id, i, ext_id.map(str::to_owned))),
+            Err(e) => p.report.errors.push(domain_error(f, *line, e, |field| match field {
+                "occurred_at" => at,
+                "notes" => notes,
+                _ => None,
+            })),
+        }
+    }
+}

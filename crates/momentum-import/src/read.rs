@@ -1,0 +1,231 @@
+//! Reading CSV files as exports write them: a UTF-8 byte-order mark, quoted or bare
+//! values, blank lines, report footers; and telling which section of the mapping a file
+//! belongs to.
+
+use std::path::Path;
+
+use crate::mapping::{Col, Mapping};
+use crate::RowError;
+
+/// One CSV file, read whole, with the line of each record (the header is line 1).
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The file's name as messages show it.
+    pub name: String,
+    pub stem: String,
+    pub headers: Vec<String>,
+    pub records: Vec<(u64, csv::StringRecord)>,
+}
+
+impl SourceFile {
+    /// The index of the first of `col`'s names present in the header.
+    pub fn find(&self, col: Option<&Col>) -> Option<usize> {
+        let col = col?;
+        col.names()
+            .iter()
+            .find_map(|n| self.headers.iter().position(|h| h == n.trim()))
+    }
+}
+
+fn is_footer(record: &csv::StringRecord) -> bool {
+    let first = record.get(0).unwrap_or("").trim();
+    let rest_blank = record.iter().skip(1).all(|f| f.trim().is_empty());
+    if !rest_blank {
+        return false;
+    }
+    let lower = first.to_ascii_lowercase();
+    lower.starts_with("grand totals")
+        || lower.starts_with("confidential information")
+        || lower.starts_with("copyright")
+        || first.starts_with('©')
+        || lower.contains("salesforce.com, inc")
+        || lower == "total"
+}
+
+/// The largest row an import reads: a real export's row is a few kilobytes; anything
+/// this size is a broken file (an unclosed quote swallowing the rest), not data.
+pub const ROW_MAX_BYTES: usize = 1 << 20;
+
+/// Reads a file; a file that cannot be read at all is one error naming it.
+pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError> {
+    let name = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let file_error = |line: u64, rule: String| RowError {
+        file: name.clone(),
+        line,
+        column: String::new(),
+        value: String::new(),
+        rule,
+    };
+    let bytes = std::fs::read(path).map_err(|e| file_error(0, format!("cannot read the file: {e}")))?;
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| file_error(1, format!("the header is not readable CSV: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    if headers.iter().all(String::is_empty) {
+        return Err(file_error(1, "the file has no header line".to_owned()));
+    }
+    let mut records = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                if record.as_byte_record().as_slice().len() > ROW_MAX_BYTES {
+                    return Err(file_error(
+                        line,
+                        format!("a row is at most {} KiB (an unclosed quote?)", ROW_MAX_BYTES / 1024),
+                    ));
+                }
+                if record.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                if mapping.format.skip_report_footers && is_footer(&record) {
+                    continue;
+                }
+                records.push((line, record.clone()));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return Err(file_error(line, format!("not readable CSV here: {e}")));
+            }
+        }
+    }
+    Ok(SourceFile {
+        name,
+        stem,
+        headers,
+        records,
+    })
+}
+
+/// The parts of a mapping a file can be read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    User,
+    Account,
+    Contact,
+    Deal,
+    History,
+    Activity,
+}
+
+/// A file stem names a section's file: "Opportunity", "Opportunity-2024", "opportunity_1",
+/// but not "OpportunityHistory".
+fn stem_matches(stem: &str, file: &str) -> bool {
+    let (s, f) = (stem.to_ascii_lowercase(), file.to_ascii_lowercase());
+    s == f || (s.starts_with(&f) && !s[f.len()..].starts_with(|c: char| c.is_ascii_alphabetic()))
+}
+
+/// The section of `mapping` a file belongs to: by its name when sections name files,
+/// else by which section's columns its header holds (the section's key column must be
+/// there; the most columns found wins).
+pub fn section_of(mapping: &Mapping, file: &SourceFile) -> Option<Section> {
+    type Entry<'a> = (Section, Option<&'a str>, Vec<Option<&'a Col>>, Vec<Option<&'a Col>>);
+    let mut sections: Vec<Entry<'_>> = Vec::new();
+    if let Some(m) = &mapping.user {
+        sections.push((
+            Section::User,
+            m.file.as_deref(),
+            vec![m.email.as_ref().or(m.name.as_ref())],
+            vec![m.external_id.as_ref(), m.name.as_ref()],
+        ));
+    }
+    if let Some(m) = &mapping.account {
+        sections.push((
+            Section::Account,
+            m.file.as_deref(),
+            vec![m.name.as_ref()],
+            vec![m.external_id.as_ref(), m.domain.as_ref(), m.created.as_ref()],
+        ));
+    }
+    if let Some(m) = &mapping.contact {
+        sections.push((
+            Section::Contact,
+            m.file.as_deref(),
+            vec![m.name.as_ref().or(m.last_name.as_ref())],
+            vec![
+                m.external_id.as_ref(),
+                m.first_name.as_ref(),
+                m.last_name.as_ref(),
+                m.email.as_ref(),
+                m.phone.as_ref(),
+                m.account.as_ref(),
+                m.title.as_ref(),
+            ],
+        ));
+    }
+    if let Some(m) = &mapping.deal {
+        let status = m.status.as_ref().map(|s| match s {
+            crate::mapping::StatusField::Column(c) => c,
+            crate::mapping::StatusField::Map(m) => &m.column,
+        });
+        sections.push((
+            Section::Deal,
+            m.file.as_deref(),
+            vec![m.title.as_ref()],
+            vec![
+                m.external_id.as_ref(),
+                m.owner.as_ref(),
+                m.account.as_ref(),
+                m.value.as_ref(),
+                m.created.as_ref(),
+                m.closed.as_ref(),
+                status,
+                m.expected_close.as_ref(),
+            ],
+        ));
+    }
+    if let Some(m) = &mapping.history {
+        sections.push((
+            Section::History,
+            m.file.as_deref(),
+            vec![m.deal.as_ref(), m.stage.as_ref()],
+            vec![m.at.as_ref()],
+        ));
+    }
+    if let Some(m) = &mapping.activity {
+        sections.push((
+            Section::Activity,
+            m.file.as_deref(),
+            vec![m.deal.as_ref(), m.at.as_ref()],
+            vec![m.notes.as_ref(), m.status.as_ref()],
+        ));
+    }
+    if let Some((s, ..)) = sections
+        .iter()
+        .find(|(_, f, ..)| f.is_some_and(|f| stem_matches(&file.stem, f)))
+    {
+        return Some(*s);
+    }
+    sections
+        .iter()
+        .filter(|(_, f, key, _)| f.is_none() && key.iter().all(|c| c.is_some() && file.find(*c).is_some()))
+        .max_by_key(|(s, _, key, more)| {
+            let found = key.iter().chain(more).filter(|c| file.find(**c).is_some()).count();
+            (found, std::cmp::Reverse(*s))
+        })
+        .map(|(s, ..)| *s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_stem_names_its_object_only() {
+        assert!(stem_matches("Opportunity", "opportunity"));
+        assert!(stem_matches("Opportunity-2024-01", "Opportunity"));
+        assert!(!stem_matches("OpportunityHistory", "Opportunity"));
+        assert!(!stem_matches("OpportunityHistoryGroup", "OpportunityHistory"));
+    }
+}

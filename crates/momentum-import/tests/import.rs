@@ -1,0 +1,657 @@
+//! Imports as a user meets them, on both databases: generic CSV through a mapping, the
+//! three vendors' exports, dry runs, every bad row reported with nothing written, and
+//! re-imports that update instead of duplicating.
+
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use momentum_core::commands::NewOrg;
+use momentum_core::model::*;
+use momentum_core::money::Currency;
+use momentum_core::vocab::*;
+use momentum_import::{Mapping, Options, Report, Vendor};
+use momentum_store::import::Target;
+use momentum_store::ops::{self, DealFilter, Session};
+use momentum_store::{Store, StoreError};
+use momentum_testkit::{both_backends, TestDb};
+
+/// The issue's example, with `status` moved into its table as `column` (TOML cannot hold
+/// both `status = "Stage"` and a `[deal.status]` table).
+const MAPPING: &str = r#"
+[deal]
+external_id = "Opportunity ID"
+title = "Opportunity Name"
+owner = "Owner"
+account = "Company"
+value = "Amount"
+created = "Created Date"
+closed = "Close Date"
+
+[deal.status]
+column = "Stage"
+won = ["Closed Won"]
+lost = ["Closed Lost"]
+open = ["Qualification", "Proposal"]
+
+[deal.stage]
+column = "Stage"
+"agreed to meet" = ["Qualification"]
+"5" = ["Proposal"]
+
+[format]
+date = "auto"
+currency = "USD"
+"#;
+
+const DEALS: &str = "Opportunity ID,Opportunity Name,Owner,Company,Amount,Created Date,Close Date,Stage
+OPP-1,Acme rollout,ada@acme.test,Acme,\"12,000.50\",3/1/2026,,Qualification
+OPP-2,Globex renewal,Sam Seller,Globex,48000,2/11/2026,5/30/2026,Closed Won
+OPP-3,Initech pilot,,,,,6/2/2026,Closed Lost
+OPP-4,Umbrella deal,ada@acme.test,Acme,900,1/5/2026,,Proposal
+";
+
+fn now() -> Timestamp {
+    "2026-11-01T12:00:00Z".parse().unwrap()
+}
+
+fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn org(store: &mut Store) -> Session {
+    ops::create_org(
+        store,
+        NewOrg {
+            name: "Acme",
+            currency: Currency::USD,
+            timezone: "UTC",
+        },
+        ops::FirstAdmin {
+            email: "ada@acme.test",
+            name: "Ada",
+            password_hash: None,
+        },
+        now(),
+    )
+    .unwrap()
+}
+
+fn run(store: &mut Store, s: &Session, files: &[PathBuf], mapping: &Mapping, dry_run: bool) -> Report {
+    momentum_import::import(
+        store,
+        Target::Org(s),
+        files,
+        mapping,
+        &Options {
+            dry_run,
+            now: now(),
+            progress: None,
+        },
+    )
+    .unwrap()
+}
+
+fn deals(store: &mut Store, s: &Session) -> Vec<Deal> {
+    ops::list_deals(
+        store,
+        s,
+        &DealFilter {
+            limit: 1000,
+            ..DealFilter::default()
+        },
+    )
+    .unwrap()
+    .into_iter()
+    .map(|r| r.deal)
+    .collect()
+}
+
+fn by_external<'a>(deals: &'a [Deal], id: &str) -> &'a Deal {
+    deals.iter().find(|d| d.external_id.as_deref() == Some(id)).unwrap()
+}
+
+fn generic_csv_records_history_as_it_was(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let report = run(&mut store, &s, &[file(dir.path(), "deals.csv", DEALS)], &mapping, false);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert!(report.committed);
+    assert_eq!(
+        (report.deals_created, report.users_created, report.accounts_created),
+        (4, 1, 2)
+    );
+    assert_eq!(report.warnings["created date blank: the import time stands in"], 1);
+    assert_eq!(report.warnings["owner blank: the importing admin owns the deal"], 1);
+    assert!(
+        report
+            .warnings
+            .keys()
+            .any(|w| w.contains("\"Sam Seller\" is not a user")),
+        "{:?}",
+        report.warnings
+    );
+
+    let all = deals(&mut store, &s);
+    let open = by_external(&all, "OPP-1");
+    assert_eq!(open.value_minor, Some(1_200_050));
+    assert_eq!(open.stage, Step(1));
+    assert_eq!(open.provenance.as_deref(), Some("csv:deals.csv:2"));
+    let step = open.next_step().expect("an open deal has its next step");
+    assert!(
+        !step.buyer_committed,
+        "the cadence's follow-up is the seller's, not a buyer appointment"
+    );
+    assert!(step.due > now());
+    assert_eq!(step.aims_at, Step(2));
+
+    let won = by_external(&all, "OPP-2");
+    assert_eq!(won.status(), DealStatus::Won);
+    assert_eq!(won.state.closed_at(), Some("2026-05-30T00:00:00Z".parse().unwrap()));
+    assert_eq!(won.created_at, "2026-02-11T00:00:00Z".parse().unwrap());
+    let sam = ops::users(&mut store, &s)
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == "Sam Seller")
+        .unwrap();
+    assert!(
+        !sam.active && sam.role == Role::Seller,
+        "an unknown owner becomes an inactive seller"
+    );
+    assert_eq!(won.owner.id, sam.id);
+
+    let lost = by_external(&all, "OPP-3");
+    match &lost.state {
+        DealState::Lost {
+            category, buyer_words, ..
+        } => {
+            assert_eq!(*category, LostCategory::NotRecorded);
+            assert_eq!(buyer_words, "not recorded in source");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!((lost.account, lost.value_minor), (None, None), "blank stays blank");
+    assert_eq!(lost.created_at, now(), "a blank creation date is the import time");
+    assert_eq!(lost.stage, Step(0), "no stage in the source, no decision invented");
+
+    let view = ops::show_deal(&mut store, &s, by_external(&all, "OPP-4").id).unwrap();
+    assert_eq!(view.decisions.len(), 1);
+    assert_eq!(view.decisions[0].to, Step(5));
+    assert_eq!(
+        view.decisions[0].contact, None,
+        "the source did not say which buyer decided"
+    );
+}
+
+fn every_bad_row_is_reported_and_nothing_is_written(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let bad = "Opportunity ID,Opportunity Name,Owner,Company,Amount,Created Date,Close Date,Stage
+OPP-1,Fine deal,,Acme,100,3/1/2026,,Qualification
+OPP-2,Bad amount,,Acme,12.345,3/1/2026,,Qualification
+OPP-3,Bad stage,,Acme,100,3/1/2026,,Maybe
+OPP-4,Bad date,,Acme,100,2/30/2026,,Qualification
+OPP-5,,,Acme,100,3/1/2026,,Qualification
+OPP-1,Twice,,Acme,100,3/1/2026,,Qualification
+";
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let report = run(&mut store, &s, &[file(dir.path(), "bad.csv", bad)], &mapping, false);
+    assert!(!report.committed);
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 5, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("bad.csv:3: column \"Amount\" = \"12.345\": an amount is"),
+        "{shown:#?}"
+    );
+    assert!(shown[1]
+        .starts_with("bad.csv:4: column \"Stage\" = \"Maybe\": this value is in none of the [deal.status] lists"));
+    assert!(
+        shown[2].starts_with("bad.csv:5: column \"Created Date\" = \"2/30/2026\""),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[3].starts_with("bad.csv:7: column \"Opportunity ID\" = \"OPP-1\": the same id is on line 2"),
+        "{shown:#?}"
+    );
+    assert_eq!(
+        shown[4],
+        "bad.csv:6: column \"Opportunity Name\" is blank: a deal has a title"
+    );
+    assert!(
+        deals(&mut store, &s).is_empty(),
+        "all or nothing: the good row is not written either"
+    );
+    assert_eq!(ops::users(&mut store, &s).unwrap().len(), 1);
+
+    // A row past the size limit (an unclosed quote swallowing the file) is named by line.
+    let huge = format!(
+        "Opportunity ID,Opportunity Name,Owner,Company,Amount,Created Date,Close Date,Stage\nOPP-1,\"{}\n",
+        "x".repeat(momentum_import::ROW_MAX_BYTES + 10)
+    );
+    let report = run(&mut store, &s, &[file(dir.path(), "huge.csv", &huge)], &mapping, false);
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("huge.csv:2") && shown[0].contains("a row is at most 1024 KiB"),
+        "{shown:#?}"
+    );
+    assert!(deals(&mut store, &s).is_empty());
+}
+
+fn dry_run_writes_nothing_and_a_new_org_appears_only_with_its_data(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let files = [file(dir.path(), "deals.csv", DEALS)];
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let target = || Target::NewOrg {
+        name: "Newco",
+        currency: Currency::EUR,
+        timezone: "Europe/Berlin",
+        admin_email: "boss@newco.test",
+        admin_name: "Boss",
+        password_hash: "x",
+    };
+    let options = |dry_run| Options {
+        dry_run,
+        now: now(),
+        progress: None,
+    };
+    let report = momentum_import::import(&mut store, target(), &files, &mapping, &options(true)).unwrap();
+    assert_eq!(
+        (report.deals_created, report.committed, report.org.as_str()),
+        (4, false, "Newco")
+    );
+    assert!(ops::is_empty(&mut store).unwrap(), "a dry run creates no org");
+
+    let bad = [file(dir.path(), "bad.csv", &DEALS.replace("48000", "lots"))];
+    let report = momentum_import::import(&mut store, target(), &bad, &mapping, &options(false)).unwrap();
+    assert_eq!(report.errors.len(), 1);
+    assert!(ops::is_empty(&mut store).unwrap(), "a refused import creates no org");
+
+    let report = momentum_import::import(&mut store, target(), &files, &mapping, &options(false)).unwrap();
+    assert!(report.committed);
+    let s = ops::session(&mut store, Some("Newco"), Some("boss@newco.test")).unwrap();
+    assert_eq!(s.user.role, Role::Admin);
+    assert_eq!(deals(&mut store, &s).len(), 4);
+    // Dates without a zone are read in the org's: 2026-02-11 starts at 23:00 UTC the day before.
+    let all = deals(&mut store, &s);
+    assert_eq!(
+        by_external(&all, "OPP-2").created_at,
+        "2026-02-10T23:00:00Z".parse().unwrap()
+    );
+}
+
+fn reimport_updates_instead_of_duplicating(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let files = [file(dir.path(), "deals.csv", DEALS)];
+    run(&mut store, &s, &files, &mapping, false);
+    let first = deals(&mut store, &s);
+
+    let again = run(&mut store, &s, &files, &mapping, false);
+    assert_eq!(
+        (again.deals_created, again.deals_updated, again.deals_unchanged),
+        (0, 0, 4)
+    );
+    assert_eq!((again.users_created, again.accounts_created), (0, 0));
+    assert_eq!(
+        deals(&mut store, &s),
+        first,
+        "re-importing the same file changes nothing"
+    );
+
+    let changed = DEALS.replace("Acme,900,1/5/2026,,Proposal", "Acme,950,1/5/2026,10/1/2026,Closed Lost");
+    let files = [file(dir.path(), "deals.csv", &changed)];
+    let report = run(&mut store, &s, &files, &mapping, false);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(
+        (report.deals_created, report.deals_updated, report.deals_unchanged),
+        (0, 1, 3)
+    );
+    let all = deals(&mut store, &s);
+    assert_eq!(all.len(), 4);
+    let d = by_external(&all, "OPP-4");
+    assert_eq!(
+        (d.value_minor, d.status(), d.version),
+        (Some(95_000), DealStatus::Lost, 2)
+    );
+    assert!(d.next_step().is_none());
+    let view = ops::show_deal(&mut store, &s, d.id).unwrap();
+    assert_eq!(
+        view.decisions.len(),
+        1,
+        "the ledger keeps its entry; no stage, no new decision"
+    );
+}
+
+fn a_seller_cannot_import(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let admin = org(&mut store);
+    ops::add_user(
+        &mut store,
+        &admin,
+        ops::AddUser {
+            email: "sam@acme.test",
+            name: "Sam",
+            role: Role::Seller,
+            manager: None,
+            password_hash: None,
+        },
+        now(),
+    )
+    .unwrap();
+    let seller = ops::session(&mut store, None, Some("sam@acme.test")).unwrap();
+    let err = momentum_import::import(
+        &mut store,
+        Target::Org(&seller),
+        &[file(dir.path(), "deals.csv", DEALS)],
+        &Mapping::parse(MAPPING).unwrap(),
+        &Options {
+            dry_run: false,
+            now: now(),
+            progress: None,
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Domain(momentum_core::DomainError::Forbidden(_))),
+        "{err}"
+    );
+}
+
+fn fixtures(dir: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "csv"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn salesforce_exports_keep_their_stage_history(db: &TestDb) {
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::vendor(Vendor::Salesforce);
+    let report = run(&mut store, &s, &fixtures("salesforce-devorg"), &mapping, false);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        (report.deals_created, report.accounts_created, report.contacts_created),
+        (36, 18, 25)
+    );
+    assert!(report.notes.iter().any(|n| n.starts_with("Lead.csv: skipped")));
+    let all = deals(&mut store, &s);
+    let count = |st| all.iter().filter(|d| d.status() == st).count();
+    assert_eq!(
+        (count(DealStatus::Won), count(DealStatus::Lost), count(DealStatus::Open)),
+        (12, 8, 16)
+    );
+    let won_total: i64 = all
+        .iter()
+        .filter(|d| d.status() == DealStatus::Won)
+        .filter_map(|d| d.value_minor)
+        .sum();
+    assert_eq!(won_total, 281_500_000, "SOURCE.txt: won Amount total 2,815,000");
+    // United Oil Office Portable Generators: Negotiation/Review in OpportunityHistory.
+    let d = by_external(&all, "006bm00000LKJNOAA5");
+    assert_eq!(d.stage, Step(6));
+    assert!(d.account.is_some());
+    let view = ops::show_deal(&mut store, &s, d.id).unwrap();
+    assert_eq!(view.decisions.len(), 1);
+    assert_eq!(view.decisions[0].decided_at, "2026-02-23T20:55:00Z".parse().unwrap());
+    assert_eq!(
+        view.decisions[0].note.as_deref(),
+        Some("imported stage \"Negotiation/Review\"")
+    );
+    // M/D/YY close dates: 02/03/24 is 3 February 2024.
+    assert_eq!(d.expected_close, Some("2024-02-03".parse().unwrap()));
+
+    let again = run(&mut store, &s, &fixtures("salesforce-devorg"), &mapping, false);
+    assert_eq!((again.deals_created, again.deals_updated, again.decisions), (0, 0, 0));
+
+    // The Data Export shape: BOM, ISO datetimes with +0000, one owner id without a User file.
+    let report = run(&mut store, &s, &fixtures("salesforce-workshop"), &mapping, false);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        (report.deals_created, report.accounts_created, report.contacts_created),
+        (50, 22, 102)
+    );
+    let all = deals(&mut store, &s);
+    let d = by_external(&all, "006Ec00000AieKGIAZ");
+    assert_eq!(d.title, "Hill Group - Business Loans - June 2023");
+    assert_eq!((d.status(), d.value_minor), (DealStatus::Won, Some(165_199_336)));
+    assert_eq!(d.created_at, "2024-01-22T16:14:25Z".parse().unwrap());
+    assert_eq!(report.warnings["activity not done yet: skipped"], 75);
+
+    // The coaching reports see the imported history: the summary counts the 86 deals and
+    // the won value, from the summaries the import rebuilt.
+    let r = momentum_store::reports::report(
+        &mut store,
+        &s,
+        momentum_core::reports::ReportName::Summary,
+        &Default::default(),
+        21,
+        s.now(now()),
+    )
+    .unwrap();
+    let momentum_core::reports::Report::Summary(r) = r else {
+        panic!("the summary report")
+    };
+    let all = deals(&mut store, &s);
+    assert_eq!(r.deals as usize, all.len());
+    let won: i64 = all
+        .iter()
+        .filter(|d| d.status() == DealStatus::Won && d.currency == s.org.currency)
+        .filter_map(|d| d.value_minor)
+        .sum();
+    assert_eq!(r.won_value, won as f64 / 100.0);
+    let days: i64 = store
+        .read(|tx| {
+            tx.query_one("SELECT CAST(SUM(created) AS BIGINT) FROM deal_days", &[])?
+                .unwrap()
+                .int(0)
+        })
+        .unwrap();
+    assert_eq!(days as usize, all.len(), "deal_days counts every imported deal once");
+}
+
+fn salesforce_users_tasks_footers_and_deleted_rows(db: &TestDb) {
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    ops::add_user(
+        &mut store,
+        &s,
+        ops::AddUser {
+            email: "dana@example.com",
+            name: "Dana",
+            role: Role::Seller,
+            manager: None,
+            password_hash: None,
+        },
+        now(),
+    )
+    .unwrap();
+    let mapping = Mapping::vendor(Vendor::Salesforce);
+    let report = run(&mut store, &s, &fixtures("salesforce-report"), &mapping, false);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        (report.deals_created, report.users_created, report.interactions),
+        (1, 0, 2)
+    );
+    assert_eq!(report.warnings["activity not done yet: skipped"], 1);
+    let all = deals(&mut store, &s);
+    assert_eq!(all.len(), 1, "the deleted row and the report footer are not deals");
+    let d = &all[0];
+    let dana = ops::session(&mut store, None, Some("dana@example.com")).unwrap().user;
+    assert_eq!(
+        d.owner.id, dana.id,
+        "OwnerId is matched through User.csv to the user's e-mail"
+    );
+    assert_eq!(d.created_at, "2026-03-02T09:15:00Z".parse().unwrap());
+    let view = ops::show_deal(&mut store, &s, d.id).unwrap();
+    let logged: Vec<_> = view
+        .interactions
+        .iter()
+        .map(|i| (i.kind, i.notes.as_str(), i.result))
+        .collect();
+    assert_eq!(
+        logged,
+        [
+            (InteractionKind::Call, "Discovery call", Outcome::Stayed),
+            (InteractionKind::Email, "Sent the deck", Outcome::Stayed)
+        ]
+    );
+    let again = run(&mut store, &s, &fixtures("salesforce-report"), &mapping, false);
+    assert_eq!(
+        (again.deals_updated, again.interactions),
+        (0, 0),
+        "tasks are not logged twice"
+    );
+    assert_eq!(ops::show_deal(&mut store, &s, d.id).unwrap().interactions.len(), 2);
+}
+
+fn hubspot_and_pipedrive_exports_import(db: &TestDb) {
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let report = run(
+        &mut store,
+        &s,
+        &fixtures("hubspot"),
+        &Mapping::vendor(Vendor::Hubspot),
+        false,
+    );
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        (report.deals_created, report.accounts_created, report.contacts_created),
+        (5, 4, 2)
+    );
+    let all = deals(&mut store, &s);
+    let globex = by_external(&all, "9002");
+    let view = ops::show_deal(&mut store, &s, globex.id).unwrap();
+    assert_eq!(
+        view.summary.account.as_deref(),
+        Some("Globex"),
+        "the first of an association list"
+    );
+    let contact = view.summary.contact_id.map(|c| view.contacts[&c].as_str());
+    assert_eq!(contact, Some("Hank Scorpio"));
+    assert_eq!((globex.stage, globex.value_minor), (Step(6), Some(4_800_050)));
+    match &by_external(&all, "9004").state {
+        DealState::Lost {
+            category, buyer_words, ..
+        } => assert_eq!(
+            (*category, buyer_words.as_str()),
+            (LostCategory::Other, "Chose a competitor on price")
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        by_external(&all, "9005").status(),
+        DealStatus::Lost,
+        "internal stage values are read too"
+    );
+
+    let report = run(
+        &mut store,
+        &s,
+        &fixtures("pipedrive"),
+        &Mapping::vendor(Vendor::Pipedrive),
+        false,
+    );
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        (report.deals_created, report.accounts_created, report.contacts_created),
+        (3, 3, 2)
+    );
+    let all = deals(&mut store, &s);
+    let d = by_external(&all, "101");
+    assert_eq!(
+        (d.currency, d.value_minor, d.stage),
+        (Currency::EUR, Some(1_500_000), Step(5))
+    );
+    let won = by_external(&all, "102");
+    assert_eq!(won.state.closed_at(), Some("2024-06-18T16:00:00Z".parse().unwrap()));
+}
+
+fn auto_dates_refuse_an_ambiguous_file(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let mixed = DEALS.replace("2/11/2026", "2026-02-11");
+    let report = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "mixed.csv", &mixed)],
+        &mapping,
+        false,
+    );
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    let e = &report.errors[0];
+    assert_eq!(
+        (e.line, e.column.as_str(), e.value.as_str()),
+        (3, "Created Date", "2026-02-11")
+    );
+    assert!(e.rule.contains("mixes date styles"), "{}", e.rule);
+
+    let day_first = DEALS.replace("5/30/2026", "30/5/2026");
+    let report = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "dmy.csv", &day_first)],
+        &mapping,
+        false,
+    );
+    assert!(report.errors[0].rule.contains("%d/%m/%Y"), "{:?}", report.errors);
+    let explicit = Mapping::parse(&MAPPING.replace("date = \"auto\"", "date = \"%d/%m/%Y\"")).unwrap();
+    let swapped = DEALS
+        .replace("3/1/2026", "1/3/2026")
+        .replace("2/11/2026", "11/2/2026")
+        .replace("5/30/2026", "30/5/2026")
+        .replace("6/2/2026", "2/6/2026")
+        .replace("1/5/2026", "5/1/2026");
+    let report = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "dmy.csv", &swapped)],
+        &explicit,
+        false,
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let all = deals(&mut store, &s);
+    assert_eq!(
+        by_external(&all, "OPP-2").created_at,
+        "2026-02-11T00:00:00Z".parse().unwrap()
+    );
+}
+
+#[test]
+fn the_built_in_mappings_parse() {
+    for v in [Vendor::Salesforce, Vendor::Hubspot, Vendor::Pipedrive] {
+        let m = Mapping::vendor(v);
+        assert!(m.deal.is_some());
+    }
+    assert_eq!(Mapping::momentum_export().source_name(), "momentum");
+    let e = Mapping::parse("[deal]\ntitel = \"Name\"").unwrap_err();
+    assert!(e.contains("titel"), "{e}");
+}
+
+both_backends!(
+    generic_csv_records_history_as_it_was,
+    every_bad_row_is_reported_and_nothing_is_written,
+    dry_run_writes_nothing_and_a_new_org_appears_only_with_its_data,
+    reimport_updates_instead_of_duplicating,
+    a_seller_cannot_import,
+    salesforce_exports_keep_their_stage_history,
+    salesforce_users_tasks_footers_and_deleted_rows,
+    hubspot_and_pipedrive_exports_import,
+    auto_dates_refuse_an_ambiguous_file,
+);

@@ -1,0 +1,238 @@
+//! Data out and back in, through the real binary on both databases: exports re-import,
+//! a backup restores to identical exports, a closed pipe is not an error.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+
+use assert_cmd::Command;
+use momentum_testkit::{both_backends, TestDb};
+
+const KINDS: [&str; 5] = ["deals", "interactions", "decisions", "accounts", "contacts"];
+
+fn momentum(location: &str, dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("momentum").unwrap();
+    c.env_remove("MOMENTUM_AS")
+        .env_remove("MOMENTUM_ORG")
+        .env("MOMENTUM_DB", location)
+        .current_dir(dir);
+    c
+}
+
+fn ok(location: &str, dir: &Path, args: &[&str]) -> String {
+    let out = momentum(location, dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn demo(db: &TestDb, dir: &Path) {
+    ok(&db.location, dir, &["demo", "--today", "2026-11-24"]);
+}
+
+/// A second, empty database of the same backend.
+fn another(db: &TestDb) -> TestDb {
+    match db.backend {
+        "sqlite" => momentum_testkit::sqlite(),
+        _ => momentum_testkit::postgres().expect("PostgreSQL was there a moment ago"),
+    }
+}
+
+fn columns(csv_text: &str, keep: &[&str]) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = r.headers().unwrap().clone();
+    let idx: Vec<usize> = keep
+        .iter()
+        .map(|k| headers.iter().position(|h| h == *k).unwrap())
+        .collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            idx.iter().map(|i| rec[*i].to_owned()).collect()
+        })
+        .collect()
+}
+
+fn an_export_reimports_as_it_was(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    demo(db, dir.path());
+    let exported = ok(&db.location, dir.path(), &["export", "deals"]);
+    std::fs::write(dir.path().join("deals.csv"), &exported).unwrap();
+    let copy = another(db);
+    let report = ok(
+        &copy.location,
+        dir.path(),
+        &["import", "csv", "deals.csv", "--org", "Copy"],
+    );
+    assert!(report.contains("deals 2000 created"), "{report}");
+    let again = ok(&copy.location, dir.path(), &["export", "deals"]);
+    let keep = [
+        "external_id",
+        "title",
+        "owner",
+        "account",
+        "contact",
+        "value",
+        "currency",
+        "status",
+        "stage",
+        "created",
+        "expected_close",
+        "closed",
+        "lost_category",
+        "lost_reason",
+    ];
+    assert_eq!(columns(&exported, &keep), columns(&again, &keep));
+    // And once more into the copy: nothing changes.
+    let report = ok(&copy.location, dir.path(), &["import", "csv", "deals.csv"]);
+    assert!(
+        report.contains("deals 0 created, 0 updated, 2000 unchanged"),
+        "{report}"
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&db.location, dir.path(), &["--format", "json", "export", "deals"])).unwrap();
+    let deals = json.as_array().unwrap();
+    assert_eq!(deals.len(), 2000);
+    assert!(deals[0]["deal_id"].is_i64() && deals[0]["value"].is_string());
+
+    let out = momentum(&db.location, dir.path())
+        .args(["--as", "sam@demo.momentum.test", "export", "deals"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exporting is for admins"));
+}
+
+fn a_closed_pipe_ends_an_export_quietly(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    demo(db, dir.path());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("momentum"))
+        .args(["export", "interactions"])
+        .env("MOMENTUM_DB", &db.location)
+        .env_remove("MOMENTUM_AS")
+        .env_remove("MOMENTUM_ORG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("deal_id,deal_external_id,seq"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+fn a_backup_restores_to_identical_exports(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    demo(db, dir.path());
+    ok(&db.location, dir.path(), &["backup", "snapshot.backup"]);
+    let out = momentum(&db.location, dir.path())
+        .args(["backup", "snapshot.backup"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "a backup never overwrites a file");
+
+    let copy = another(db);
+    let restored = ok(&copy.location, dir.path(), &["restore", "snapshot.backup"]);
+    assert!(restored.starts_with("Restored "), "{restored}");
+    for kind in KINDS {
+        let a = ok(&db.location, dir.path(), &["export", kind]);
+        let b = ok(&copy.location, dir.path(), &["export", kind]);
+        assert!(a.lines().count() > 1, "{kind} is not empty");
+        assert!(a == b, "export {kind} differs after restore");
+    }
+    // The restored database goes on handing out ids after the restored ones.
+    let created = ok(
+        &copy.location,
+        dir.path(),
+        &["--format", "json", "account", "add", "After Restore"],
+    );
+    let id = serde_json::from_str::<serde_json::Value>(&created).unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let accounts = columns(
+        &ok(&copy.location, dir.path(), &["export", "accounts"]),
+        &["account_id"],
+    );
+    assert_eq!(id, accounts.len() as i64);
+
+    let out = momentum(&copy.location, dir.path())
+        .args(["restore", "snapshot.backup"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("restore goes into an empty database"));
+}
+
+fn a_seller_gets_a_calendar_feed_and_file(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    demo(db, dir.path());
+    let sam = ["--as", "sam@demo.momentum.test"];
+    let ics = ok(&db.location, dir.path(), &[&sam[..], &["calendar", "export"]].concat());
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"), "{}", &ics[..40]);
+    let open = ok(
+        &db.location,
+        dir.path(),
+        &[
+            &sam[..],
+            &[
+                "--format",
+                "json",
+                "deal",
+                "list",
+                "--status",
+                "open",
+                "--owner",
+                "sam@demo.momentum.test",
+                "--limit",
+                "1000",
+            ],
+        ]
+        .concat(),
+    );
+    let open = serde_json::from_str::<serde_json::Value>(&open)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(
+        ics.matches("BEGIN:VEVENT").count(),
+        open,
+        "one event per open deal's next step"
+    );
+
+    let feed = ok(
+        &db.location,
+        dir.path(),
+        &[&sam[..], &["--format", "json", "calendar", "feed"]].concat(),
+    );
+    let url = serde_json::from_str::<serde_json::Value>(&feed).unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:8080/calendar/cal_1_") && url.ends_with(".ics"),
+        "{url}"
+    );
+    ok(&db.location, dir.path(), &[&sam[..], &["calendar", "revoke"]].concat());
+    let out = momentum(&db.location, dir.path())
+        .args(sam)
+        .args(["calendar", "revoke"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "nothing left to revoke");
+}
+
+both_backends!(
+    a_seller_gets_a_calendar_feed_and_file,
+    an_export_reimports_as_it_was,
+    a_closed_pipe_ends_an_export_quietly,
+    a_backup_restores_to_identical_exports,
+);
