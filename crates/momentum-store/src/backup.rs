@@ -129,13 +129,13 @@ pub fn backup(store: &mut Store, path: &Path) -> StoreResult<()> {
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?;
-            let version = PgConn(&mut tx)
+            let version = PgConn::new(&mut tx)
                 .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?
                 .map_or(Ok(0), |r| r.int(0))?;
             writeln!(out, "{}", serde_json::json!({ MAGIC: 1, "schema_version": version })).map_err(io)?;
-            let names = tables(&mut PgConn(&mut tx))?;
+            let names = tables(&mut PgConn::new(&mut tx))?;
             for table in names {
-                let cols = columns(&mut PgConn(&mut tx), &table)?;
+                let cols = columns(&mut PgConn::new(&mut tx), &table)?;
                 writeln!(out, "{}", serde_json::json!({ "table": table, "columns": cols })).map_err(io)?;
                 let sql = format!("SELECT {} FROM {table}", cols.join(", "));
                 let mut rows =
@@ -202,7 +202,7 @@ impl Target<'_, '_> {
     fn sql(&mut self) -> Box<dyn Sql + '_> {
         match self {
             Target::Sqlite(tx) => Box::new(SqliteConn(tx)),
-            Target::Postgres(tx) => Box::new(PgConn(&mut **tx)),
+            Target::Postgres(tx) => Box::new(PgConn::new(&mut **tx)),
         }
     }
 }

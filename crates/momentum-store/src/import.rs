@@ -17,7 +17,7 @@ use momentum_core::DomainError;
 use crate::error::{StoreError, StoreResult};
 use crate::map;
 use crate::ops::{self, Session};
-use crate::sql::{Backend, PgConn, Sql, SqliteConn, Val};
+use crate::sql::{Backend, PgConn, Sql, SqliteConn, Statements, Val};
 use crate::{Db, Store};
 
 /// Where the records go: an existing org (as an admin's session), or a new org created in
@@ -182,13 +182,18 @@ pub fn run(
         }
         Db::Postgres(client) => {
             let mut tx = client.transaction()?;
-            let session = open_target(&mut PgConn(&mut tx), &target, now)?;
-            let existing = load_existing(&mut PgConn(&mut tx), session.org.id)?;
-            let batch = plan(&session, &existing, &mut Ids(&mut PgConn(&mut tx)))?;
+            let session = open_target(&mut PgConn::new(&mut tx), &target, now)?;
+            let existing = load_existing(&mut PgConn::new(&mut tx), session.org.id)?;
+            let mut statements = Statements::default();
+            let batch = plan(
+                &session,
+                &existing,
+                &mut Ids(&mut PgConn::cached(&mut tx, &mut statements)),
+            )?;
             let committed = match batch {
                 Some(batch) if !dry_run => {
-                    write_postgres(&mut tx, session.org.id, &batch)?;
-                    recount(&mut PgConn(&mut tx), &session.org, now)?;
+                    write_postgres(&mut tx, &mut statements, session.org.id, &batch)?;
+                    recount(&mut PgConn::new(&mut tx), &session.org, now)?;
                     tx.commit()?;
                     true
                 }
@@ -537,10 +542,15 @@ fn write_sqlite(tx: &rusqlite::Transaction<'_>, org: OrgId, batch: &Batch) -> St
     update_deals(&mut SqliteConn(tx), org, batch, true)
 }
 
-fn write_postgres(tx: &mut postgres::Transaction<'_>, org: OrgId, batch: &Batch) -> StoreResult<()> {
+fn write_postgres(
+    tx: &mut postgres::Transaction<'_>,
+    statements: &mut Statements,
+    org: OrgId,
+    batch: &Batch,
+) -> StoreResult<()> {
     let mut line = String::new();
     // Updated deals first: their next steps go in by statement, before the COPYs.
-    update_deals(&mut PgConn(tx), org, batch, true)?;
+    update_deals(&mut PgConn::cached(tx, statements), org, batch, true)?;
     for (table, columns, rows) in insert_tables(org, batch) {
         let mut rows = rows.peekable();
         if rows.peek().is_none() {

@@ -45,6 +45,8 @@ pub struct Store {
     trace: Option<Vec<trace::Transaction>>,
     /// SQLite: the process-wide turn to write this file (see [`writer_turn`]).
     writer: Option<Arc<Mutex<()>>>,
+    /// PostgreSQL: this connection's prepared statements (SQLite keeps its own cache).
+    statements: sql::Statements,
 }
 
 /// One lock per SQLite file in this process, taken around each write transaction. Writers
@@ -85,6 +87,7 @@ impl Store {
                 db: Db::Postgres(Box::new(client)),
                 trace: None,
                 writer: None,
+                statements: sql::Statements::default(),
             }
         } else {
             let path = location.strip_prefix("sqlite://").unwrap_or(location);
@@ -100,14 +103,27 @@ impl Store {
                  PRAGMA cache_size = -65536;
                  PRAGMA temp_store = MEMORY;",
             )?;
+            // rusqlite keeps 16 prepared statements by default; a page runs more distinct
+            // ones than that, and re-parsing them was a tenth of a request's CPU.
+            conn.set_prepared_statement_cache_capacity(256);
             Store {
                 db: Db::Sqlite(conn),
                 trace: None,
                 writer: Some(writer_turn(path)),
+                statements: sql::Statements::default(),
             }
         };
         schema::migrate(&mut store)?;
         Ok(store)
+    }
+
+    /// Whether the connection is known dead (the PostgreSQL server closed it), so a pool
+    /// should discard it. SQLite connections do not break this way.
+    pub fn is_broken(&self) -> bool {
+        match &self.db {
+            Db::Sqlite(_) => false,
+            Db::Postgres(client) => client.is_closed(),
+        }
     }
 
     pub fn backend(&self) -> Backend {
@@ -137,7 +153,7 @@ impl Store {
             }
             Db::Postgres(client) => {
                 let mut tx = client.transaction()?;
-                let out = f(&mut PgConn(&mut tx))?;
+                let out = f(&mut PgConn::cached(&mut tx, &mut self.statements))?;
                 tx.commit()?;
                 Ok(out)
             }
@@ -159,7 +175,7 @@ impl Store {
                     .isolation_level(postgres::IsolationLevel::RepeatableRead)
                     .read_only(true)
                     .start()?;
-                let out = f(&mut PgConn(&mut tx))?;
+                let out = f(&mut PgConn::cached(&mut tx, &mut self.statements))?;
                 tx.commit()?;
                 Ok(out)
             }
@@ -181,6 +197,8 @@ impl Store {
                 DROP FUNCTION IF EXISTS momentum_append_only();",
         };
         self.batch(drop)?;
+        // Prepared statements name the dropped tables.
+        self.statements.clear();
         schema::migrate(self)
     }
 

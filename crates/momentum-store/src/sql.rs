@@ -138,10 +138,15 @@ pub(crate) struct SqliteConn<'a>(pub &'a rusqlite::Connection);
 
 impl SqliteConn<'_> {
     fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[Val]) -> StoreResult<()> {
-        for (i, v) in params.iter().enumerate() {
-            let name = format!("${}", i + 1);
-            // A statement may not use every parameter (shared parameter lists).
-            let Some(idx) = stmt.parameter_index(&name)? else {
+        // By each placeholder's number ($3 takes params[2]): a statement may use only some
+        // of a shared parameter list, and this avoids a by-name search per value.
+        for idx in 1..=stmt.parameter_count() {
+            let n = stmt
+                .parameter_name(idx)
+                .and_then(|name| name.strip_prefix('$'))
+                .and_then(|n| n.parse::<usize>().ok());
+            let Some(v) = n.and_then(|n| params.get(n.checked_sub(1)?)) else {
+                debug_assert!(false, "placeholder {idx} of {:?} has no value", stmt.expanded_sql());
                 continue;
             };
             match v {
@@ -200,7 +205,59 @@ impl Sql for SqliteConn<'_> {
 // ---------------------------------------------------------------------------------------
 // PostgreSQL
 
-pub(crate) struct PgConn<'a, C: GenericClient>(pub &'a mut C);
+pub(crate) struct PgConn<'a, C: GenericClient> {
+    client: &'a mut C,
+    statements: Option<&'a mut Statements>,
+}
+
+/// A connection's prepared statements by SQL text. Without them every query is two round
+/// trips (parse, then bind and execute); with them, one. Named statements belong to the
+/// session, not the transaction, so they outlive a rollback.
+#[derive(Default)]
+pub(crate) struct Statements(std::collections::HashMap<String, postgres::Statement>);
+
+impl Statements {
+    /// Generated SQL (IN lists of a team's size) could grow the map without end; past this
+    /// many it starts over, which only costs a parse per statement.
+    const MAX: usize = 512;
+
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl<'a, C: GenericClient> PgConn<'a, C> {
+    /// A connection that parses each statement anew (one-off work: imports, backups).
+    pub(crate) fn new(client: &'a mut C) -> Self {
+        PgConn {
+            client,
+            statements: None,
+        }
+    }
+
+    /// A connection that keeps its statements prepared across transactions.
+    pub(crate) fn cached(client: &'a mut C, statements: &'a mut Statements) -> Self {
+        PgConn {
+            client,
+            statements: Some(statements),
+        }
+    }
+
+    fn statement(&mut self, sql: &str) -> StoreResult<postgres::Statement> {
+        let Some(cache) = self.statements.as_deref_mut() else {
+            return Ok(self.client.prepare(sql)?);
+        };
+        if let Some(s) = cache.0.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        if cache.0.len() >= Statements::MAX {
+            cache.clear();
+        }
+        cache.0.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+}
 
 impl ToSql for Val {
     fn to_sql(
@@ -253,13 +310,15 @@ impl<C: GenericClient> Sql for PgConn<'_, C> {
     }
 
     fn exec(&mut self, sql: &str, params: &[Val]) -> StoreResult<u64> {
+        let stmt = self.statement(sql)?;
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        Ok(self.0.execute(sql, &refs)?)
+        Ok(self.client.execute(&stmt, &refs)?)
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> StoreResult<Vec<Row>> {
+        let stmt = self.statement(sql)?;
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-        let rows = self.0.query(sql, &refs)?;
+        let rows = self.client.query(&stmt, &refs)?;
         rows.iter()
             .map(|r| {
                 (0..r.len())

@@ -91,7 +91,7 @@ pub(crate) fn dry_run<T>(
         }
         Db::Postgres(client) => {
             let mut tx = client.transaction()?;
-            let mut conn = PgConn(&mut tx);
+            let mut conn = PgConn::new(&mut tx);
             let mut traced = Traced {
                 inner: &mut conn,
                 log: Vec::new(),
