@@ -1110,24 +1110,34 @@ pub fn end_of_today(org: &Org, now: Now) -> StoreResult<Timestamp> {
         .map_err(|e| corrupt(format!("end of {}: {e}", now.today)))
 }
 
+/// Today's deals: the top [`TODAY_MAX`] chosen from the `deals_open` index alone (it holds
+/// the due time, value and id), then only those joined to the rest of the row.
+static TODAY_SQL: LazyLock<String> = LazyLock::new(|| {
+    map::DEAL_SELECT.replacen(
+        "FROM deals d",
+        &format!(
+            "FROM (SELECT deal_id FROM deals WHERE org_id = $1 AND owner_id = $2 AND status = 'open' \
+             AND next_due_at < $3 ORDER BY COALESCE(value_minor, 0) DESC, next_due_at, deal_id LIMIT {TODAY_MAX}) t \
+             JOIN deals d ON d.org_id = $1 AND d.deal_id = t.deal_id"
+        ),
+        1,
+    )
+});
+
 /// The acting user's overdue and due next steps (due before the end of their day),
 /// ranked by what is at stake.
 pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRow>> {
     let end_of_day = end_of_today(&s.org, now)?;
-    let rows = store.read(|tx| {
-        let sql = format!(
-            "{} WHERE d.org_id = $1 AND d.owner_id = $2 AND d.status = 'open' AND n.due_at < $3 \
-             ORDER BY COALESCE(d.value_minor, 0) DESC, n.due_at, d.deal_id LIMIT {TODAY_MAX}",
-            map::DEAL_SELECT
-        );
-        tx.query(
-            &sql,
-            &[s.org.id.0.into(), s.user.id.0.into(), end_of_day.as_second().into()],
-        )?
+    let rows = store
+        .read(|tx| {
+            tx.query(
+                &TODAY_SQL,
+                &[s.org.id.0.into(), s.user.id.0.into(), end_of_day.as_second().into()],
+            )
+        })?
         .iter()
         .map(map::deal)
-        .collect::<StoreResult<Vec<_>>>()
-    })?;
+        .collect::<StoreResult<Vec<_>>>()?;
     let mut items: Vec<commands::TodayItem> = rows
         .iter()
         .filter_map(|r| {

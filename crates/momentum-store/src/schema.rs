@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_contacts_by_account.sql"),
         include_str!("../migrations/postgres/0005_contacts_by_account.sql"),
     ),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_today.sql"),
+        include_str!("../migrations/postgres/0006_today.sql"),
+    ),
 ];
 
 pub(crate) fn migrate(store: &mut Store) -> StoreResult<()> {
