@@ -19,6 +19,7 @@ pub mod calendar;
 pub mod directory;
 mod error;
 pub mod export;
+mod group;
 pub mod import;
 mod map;
 pub mod ops;
@@ -29,11 +30,10 @@ pub mod sql;
 pub mod trace;
 
 pub use error::{StoreError, StoreResult};
+pub use group::WriteStats;
 pub use sql::Backend;
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::sync::Arc;
 
 use postgres::NoTls;
 use sql::{PgConn, Sql, SqliteConn};
@@ -43,22 +43,10 @@ pub struct Store {
     db: Db,
     /// When set, write transactions are recorded and rolled back (see [`trace`]).
     trace: Option<Vec<trace::Transaction>>,
-    /// SQLite: the process-wide turn to write this file (see [`writer_turn`]).
-    writer: Option<Arc<Mutex<()>>>,
+    /// SQLite: the file's writers in this process, who share their commits ([`group`]).
+    group: Option<Arc<group::Group>>,
     /// PostgreSQL: this connection's prepared statements (SQLite keeps its own cache).
     statements: sql::Statements,
-}
-
-/// One lock per SQLite file in this process, taken around each write transaction. Writers
-/// then queue on it instead of colliding inside `BEGIN IMMEDIATE`, where SQLite's busy
-/// handler sleeps in steps of up to 100 ms before retrying: with 16 concurrent writers
-/// those sleeps were the p99 of log-interaction over HTTP (BENCHMARKS.md). Other processes
-/// (a CLI run beside the server) still meet the busy timeout as before.
-fn writer_turn(path: &str) -> Arc<Mutex<()>> {
-    static TURNS: LazyLock<Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> = LazyLock::new(Default::default);
-    let key = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
-    let mut turns = TURNS.lock().unwrap_or_else(PoisonError::into_inner);
-    turns.entry(key).or_default().clone()
 }
 
 pub(crate) enum Db {
@@ -71,6 +59,26 @@ impl std::fmt::Debug for Store {
         // Never print the location: a PostgreSQL URL may carry a password.
         write!(f, "Store({:?})", self.backend())
     }
+}
+
+/// A connection to a SQLite file, set up as every Momentum connection is.
+fn open_sqlite(path: &str) -> StoreResult<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    // WAL lets readers run beside the writer; NORMAL sync in WAL mode survives a process
+    // crash (only power loss can drop the last commits); the busy timeout makes concurrent
+    // CLI runs wait instead of failing.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;
+         PRAGMA cache_size = -65536;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    // rusqlite keeps 16 prepared statements by default; a page runs more distinct ones
+    // than that, and re-parsing them was a tenth of a request's CPU.
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
 }
 
 /// Whether a location names a PostgreSQL server rather than a SQLite file.
@@ -86,30 +94,15 @@ impl Store {
             Store {
                 db: Db::Postgres(Box::new(client)),
                 trace: None,
-                writer: None,
+                group: None,
                 statements: sql::Statements::default(),
             }
         } else {
             let path = location.strip_prefix("sqlite://").unwrap_or(location);
-            let conn = rusqlite::Connection::open(path)?;
-            // WAL lets readers run beside the writer; NORMAL sync in WAL mode survives a
-            // process crash (only power loss can drop the last commits); the busy timeout
-            // makes concurrent CLI runs wait instead of failing.
-            conn.execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
-                 PRAGMA foreign_keys = ON;
-                 PRAGMA busy_timeout = 5000;
-                 PRAGMA cache_size = -65536;
-                 PRAGMA temp_store = MEMORY;",
-            )?;
-            // rusqlite keeps 16 prepared statements by default; a page runs more distinct
-            // ones than that, and re-parsing them was a tenth of a request's CPU.
-            conn.set_prepared_statement_cache_capacity(256);
             Store {
-                db: Db::Sqlite(conn),
+                db: Db::Sqlite(open_sqlite(path)?),
                 trace: None,
-                writer: Some(writer_turn(path)),
+                group: Some(group::of(path, || open_sqlite(path))?),
                 statements: sql::Statements::default(),
             }
         };
@@ -133,24 +126,24 @@ impl Store {
         }
     }
 
+    /// SQLite: the commands this process has committed to this file, and in how many
+    /// commits (concurrent writers share them). `None` on PostgreSQL.
+    pub fn write_stats(&self) -> Option<WriteStats> {
+        self.group.as_ref().map(|g| g.stats())
+    }
+
     /// Runs `f` in one transaction: everything it writes commits together or not at all.
+    /// On SQLite, concurrent callers in this process may share the commit (see [`group`]);
+    /// each still sees only its own change kept or refused.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut dyn Sql) -> StoreResult<T>) -> StoreResult<T> {
         if let Some(log) = &mut self.trace {
             return trace::dry_run(&mut self.db, log, f);
         }
         match &mut self.db {
-            Db::Sqlite(conn) => {
-                let _turn = self
-                    .writer
-                    .as_ref()
-                    .map(|w| w.lock().unwrap_or_else(PoisonError::into_inner));
-                // IMMEDIATE takes the write lock up front, so a read-then-write never
-                // fails half-way with SQLITE_BUSY.
-                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let out = f(&mut SqliteConn(&tx))?;
-                tx.commit()?;
-                Ok(out)
-            }
+            Db::Sqlite(_) => match &self.group {
+                Some(group) => group.write(f),
+                None => Err(StoreError::Corrupt("a SQLite store without its writer group".into())),
+            },
             Db::Postgres(client) => {
                 let mut tx = client.transaction()?;
                 let out = f(&mut PgConn::cached(&mut tx, &mut self.statements))?;

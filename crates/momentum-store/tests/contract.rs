@@ -133,6 +133,65 @@ fn concurrent_writers_never_lose_an_update(db: &TestDb) {
     ));
 }
 
+/// Eight app-server threads, each with its own store, log interactions at once; every
+/// third command carries a stale version and is refused. Each acknowledged command is
+/// kept, each refused one leaves nothing, whatever else shared its commit; on SQLite the
+/// concurrent commands did share commits.
+fn concurrent_commands_share_commits_but_not_fates(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let deals: Vec<DealId> = (0..8)
+        .map(|i| new_deal(&mut w, &sam, None, &format!("Deal {i}"), 1_000, 24))
+        .collect();
+    let before = w.store.write_stats();
+    let contact = w.contact;
+    let results: Vec<(usize, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = deals
+            .iter()
+            .map(|&id| {
+                let (location, sam) = (db.location.clone(), sam.clone());
+                scope.spawn(move || {
+                    let mut store = Store::open(&location).unwrap();
+                    let (mut kept, mut refused) = (0, 0);
+                    for i in 0..30 {
+                        let stale = i % 3 == 2;
+                        let input = LogInteraction {
+                            result: Outcome::Stayed,
+                            expected_version: stale.then_some(1),
+                            ..advance(contact, 1, 48)
+                        };
+                        match ops::log_interaction(&mut store, &sam, id, input, at(1)) {
+                            Ok(_) => kept += 1,
+                            Err(e) => {
+                                assert!(stale, "a current command was refused: {e}");
+                                assert!(matches!(domain(e), DomainError::Conflict { .. }));
+                                refused += 1;
+                            }
+                        }
+                    }
+                    (kept, refused)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (&id, (kept, refused)) in deals.iter().zip(&results) {
+        assert_eq!((*kept, *refused), (20, 10));
+        let view = ops::show_deal(&mut w.store, &sam, id).unwrap();
+        assert_eq!(view.interactions.len(), 20, "deal {id:?} lost or gained an interaction");
+        assert_eq!(view.summary.version, 21);
+    }
+    assert_open_pipeline_is_exact(&mut w.store);
+    if let (Some(before), Some(after)) = (before, w.store.write_stats()) {
+        let (commands, commits) = (after.commands - before.commands, after.commits - before.commits);
+        assert_eq!(commands, 160, "every kept command is counted once");
+        assert!(
+            commits < commands,
+            "no commit was shared: {commits} commits for {commands} commands"
+        );
+    }
+}
+
 fn a_failed_write_rolls_back_the_whole_command(db: &TestDb) {
     let mut w = world(db);
     let sam = w.sam.clone();
@@ -539,6 +598,7 @@ both_backends!(
     refused_commands_write_nothing,
     a_stale_version_is_a_conflict,
     concurrent_writers_never_lose_an_update,
+    concurrent_commands_share_commits_but_not_fates,
     a_failed_write_rolls_back_the_whole_command,
     the_ledger_and_log_are_append_only_in_the_database,
     each_role_sees_exactly_its_deals,
