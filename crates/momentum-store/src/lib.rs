@@ -33,6 +33,7 @@ pub use error::{StoreError, StoreResult};
 pub use group::WriteStats;
 pub use sql::Backend;
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use postgres::NoTls;
@@ -61,6 +62,16 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The page cache of each SQLite connection opened from now on, in MiB.
+static SQLITE_CACHE_MIB: AtomicU32 = AtomicU32::new(64);
+
+/// Sets the page cache of SQLite connections opened from now on. The CLI's bulk work (the
+/// demo load, imports) keeps the 64 MiB default; the server, with a connection per pooled
+/// worker, sets less (its `sqlite_cache_mb`), since the OS caches the file for all of them.
+pub fn set_sqlite_cache_mib(mib: u32) {
+    SQLITE_CACHE_MIB.store(mib.max(1), Ordering::Relaxed);
+}
+
 /// A connection to a SQLite file, set up as every Momentum connection is.
 fn open_sqlite(path: &str) -> StoreResult<rusqlite::Connection> {
     let conn = rusqlite::Connection::open(path)?;
@@ -72,9 +83,10 @@ fn open_sqlite(path: &str) -> StoreResult<rusqlite::Connection> {
          PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 5000;
-         PRAGMA cache_size = -65536;
          PRAGMA temp_store = MEMORY;",
     )?;
+    let kib = i64::from(SQLITE_CACHE_MIB.load(Ordering::Relaxed)) * 1024;
+    conn.execute_batch(&format!("PRAGMA cache_size = -{kib};"))?;
     // rusqlite keeps 16 prepared statements by default; a page runs more distinct ones
     // than that, and re-parsing them was a tenth of a request's CPU.
     conn.set_prepared_statement_cache_capacity(256);

@@ -19,6 +19,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Database connections per server.
     pub pool_size: u32,
+    /// SQLite: the page cache of each connection, in MiB. The OS caches the file anyway;
+    /// this is what each of the `pool_size` connections (and the shared writer) keeps on
+    /// top, so the server's memory is about `(pool_size + 1) × sqlite_cache_mb` plus ~40 MB.
+    pub sqlite_cache_mb: u32,
     /// Sign-in attempts allowed per account and per address in `sign_in_window_minutes`.
     pub sign_in_attempts: u32,
     pub sign_in_window_minutes: u32,
@@ -38,6 +42,7 @@ impl Default for Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
             secure_cookies: false,
             pool_size: 8,
+            sqlite_cache_mb: 8,
             sign_in_attempts: 5,
             sign_in_window_minutes: 15,
             session_days: 14,
@@ -55,6 +60,7 @@ impl fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("secure_cookies", &self.secure_cookies)
             .field("pool_size", &self.pool_size)
+            .field("sqlite_cache_mb", &self.sqlite_cache_mb)
             .field("sign_in_attempts", &self.sign_in_attempts)
             .field("session_days", &self.session_days)
             .finish_non_exhaustive()
@@ -123,6 +129,7 @@ impl Config {
                 "BIND" => config.bind = value.parse().map_err(|_| bad("an address such as 127.0.0.1:8080"))?,
                 "SECURE_COOKIES" => config.secure_cookies = parse_bool(&value).ok_or_else(|| bad("true or false"))?,
                 "POOL_SIZE" => config.pool_size = value.parse().map_err(|_| bad("a number"))?,
+                "SQLITE_CACHE_MB" => config.sqlite_cache_mb = value.parse().map_err(|_| bad("a number of MiB"))?,
                 "SIGN_IN_ATTEMPTS" => config.sign_in_attempts = value.parse().map_err(|_| bad("a number"))?,
                 "SIGN_IN_WINDOW_MINUTES" => {
                     config.sign_in_window_minutes = value.parse().map_err(|_| bad("a number"))?

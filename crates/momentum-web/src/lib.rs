@@ -47,6 +47,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(config: Config) -> Result<AppState, momentum_store::StoreError> {
+        momentum_store::set_sqlite_cache_mib(config.sqlite_cache_mb);
         // Open (and migrate) once up front, so a bad location fails at start, not per request.
         momentum_store::Store::open(&config.db)?;
         Ok(AppState {
