@@ -3,6 +3,8 @@
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use std::sync::LazyLock;
+use tokio::sync::Semaphore;
 
 /// Shortest and longest password anyone may set, in characters (pages and API alike).
 pub const MIN_LEN: usize = 12;
@@ -31,6 +33,22 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 
 pub fn verify(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// [`verify`] on a blocking thread, at most one per core at a time: each verification holds
+/// 19 MiB and a core for tens of milliseconds, so a burst of sign-ins (or someone trying
+/// passwords) waits its turn here instead of multiplying the server's memory and starving
+/// every other request of CPU.
+pub async fn verify_in_turn(password: String, phc: String) -> Result<bool, crate::error::WebError> {
+    static TURNS: LazyLock<Semaphore> =
+        LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)));
+    let _turn = TURNS
+        .acquire()
+        .await
+        .map_err(|e| crate::error::WebError::Internal(format!("password verification queue closed: {e}")))?;
+    tokio::task::spawn_blocking(move || verify(&password, &phc))
+        .await
+        .map_err(|e| crate::error::WebError::Internal(format!("password verification panicked: {e}")))
 }
 
 #[cfg(test)]

@@ -122,10 +122,7 @@ pub async fn submit(
         Some((u, Some(h))) => (u.active, h.clone()),
         _ => (false, DUMMY_HASH.clone()),
     };
-    let verified = tokio::task::spawn_blocking(move || crate::password::verify(&password, &phc))
-        .await
-        .map_err(|e| WebError::Internal(format!("password verification panicked: {e}")))?
-        && active;
+    let verified = crate::password::verify_in_turn(password, phc).await? && active;
     // 3. Count the failure, or start a new session (ending whatever this browser had).
     let user = user.filter(|_| verified).map(|(u, _)| u.id);
     let outcome = with_store(&state, move |store| {
