@@ -1110,34 +1110,48 @@ pub fn end_of_today(org: &Org, now: Now) -> StoreResult<Timestamp> {
         .map_err(|e| corrupt(format!("end of {}: {e}", now.today)))
 }
 
-/// Today's deals: the top [`TODAY_MAX`] chosen from the `deals_open` index alone (it holds
+/// Today's deals: the top `$4` chosen from the `deals_open` index alone (it holds
 /// the due time, value and id), then only those joined to the rest of the row.
 static TODAY_SQL: LazyLock<String> = LazyLock::new(|| {
     map::DEAL_SELECT.replacen(
         "FROM deals d",
-        &format!(
-            "FROM (SELECT deal_id FROM deals WHERE org_id = $1 AND owner_id = $2 AND status = 'open' \
-             AND next_due_at < $3 ORDER BY COALESCE(value_minor, 0) DESC, next_due_at, deal_id LIMIT {TODAY_MAX}) t \
-             JOIN deals d ON d.org_id = $1 AND d.deal_id = t.deal_id"
-        ),
+        "FROM (SELECT deal_id FROM deals WHERE org_id = $1 AND owner_id = $2 AND status = 'open' \
+         AND next_due_at < $3 ORDER BY COALESCE(value_minor, 0) DESC, next_due_at, deal_id LIMIT $4) t \
+         JOIN deals d ON d.org_id = $1 AND d.deal_id = t.deal_id",
         1,
     )
 });
 
+/// The acting user's due next steps: the `limit` (at most [`TODAY_MAX`]) most at stake,
+/// and how many are due in all.
+#[derive(Debug)]
+pub struct TodayList {
+    pub rows: Vec<DealRow>,
+    pub due: u64,
+}
+
 /// The acting user's overdue and due next steps (due before the end of their day),
-/// ranked by what is at stake.
-pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRow>> {
+/// ranked by what is at stake: the first `limit`, and the count of all of them.
+pub fn today(store: &mut Store, s: &Session, now: Now, limit: u32) -> StoreResult<TodayList> {
     let end_of_day = end_of_today(&s.org, now)?;
-    let rows = store
-        .read(|tx| {
-            tx.query(
-                &TODAY_SQL,
-                &[s.org.id.0.into(), s.user.id.0.into(), end_of_day.as_second().into()],
-            )
-        })?
-        .iter()
-        .map(map::deal)
-        .collect::<StoreResult<Vec<_>>>()?;
+    let params = [
+        s.org.id.0.into(),
+        s.user.id.0.into(),
+        end_of_day.as_second().into(),
+        i64::from(limit.clamp(1, TODAY_MAX)).into(),
+    ];
+    let (rows, due) = store.read(|tx| {
+        let rows = tx.query(&TODAY_SQL, &params)?;
+        // From the same index, without touching a row.
+        let due = tx
+            .query_one(
+                "SELECT COUNT(*) FROM deals WHERE org_id = $1 AND owner_id = $2 AND status = 'open' AND next_due_at < $3",
+                &params[..3],
+            )?
+            .map_or(Ok(0), |r| r.int(0))?;
+        Ok((rows, due))
+    })?;
+    let rows = rows.iter().map(map::deal).collect::<StoreResult<Vec<_>>>()?;
     let mut items: Vec<commands::TodayItem> = rows
         .iter()
         .filter_map(|r| {
@@ -1153,7 +1167,10 @@ pub fn today(store: &mut Store, s: &Session, now: Now) -> StoreResult<Vec<DealRo
         .collect();
     commands::rank_today(&mut items);
     let mut by_id: BTreeMap<DealId, DealRow> = rows.into_iter().map(|r| (r.deal.id, r)).collect();
-    Ok(items.iter().filter_map(|i| by_id.remove(&i.deal)).collect())
+    Ok(TodayList {
+        rows: items.iter().filter_map(|i| by_id.remove(&i.deal)).collect(),
+        due: u64::try_from(due).unwrap_or(0),
+    })
 }
 
 // ---------------------------------------------------------------------------------------

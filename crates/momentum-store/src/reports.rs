@@ -884,6 +884,26 @@ fn win_probability(
 
 /// The latest check-in of each user the session sees, in `month` (coaching rows, and the
 /// reminder on Today when the user's own is missing).
+/// Whether the acting user has checked in for `month` (Today's reminder): one index probe,
+/// where [`month_check_ins`] reads the whole team's month.
+pub fn has_checked_in(store: &mut Store, s: &Session, month: Month) -> StoreResult<bool> {
+    let first = month.first_day();
+    let last = first.last_of_month();
+    store.read(|tx| {
+        Ok(tx
+            .query_one(
+                "SELECT 1 FROM check_ins WHERE org_id = $1 AND user_id = $2 AND checked_on >= $3 AND checked_on <= $4 LIMIT 1",
+                &[
+                    s.org.id.0.into(),
+                    s.user.id.0.into(),
+                    first.to_string().into(),
+                    last.to_string().into(),
+                ],
+            )?
+            .is_some())
+    })
+}
+
 pub fn month_check_ins(store: &mut Store, s: &Session, month: Month) -> StoreResult<BTreeMap<UserId, CheckIn>> {
     let first = month.first_day();
     let last = first.last_of_month();

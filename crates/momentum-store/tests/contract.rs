@@ -328,9 +328,14 @@ fn today_lists_due_steps_by_what_is_at_stake(db: &TestDb) {
     let small = new_deal(&mut w, &sam, None, "Small, overdue", 1_000, 2);
     let big = new_deal(&mut w, &sam, None, "Big, due today", 90_000, 6);
     let _later = new_deal(&mut w, &sam, None, "Next week", 500_000, 24 * 7);
-    let rows = ops::today(&mut w.store, &sam, at(4)).unwrap();
-    let ids: Vec<DealId> = rows.iter().map(|r| r.deal.id).collect();
+    let today = ops::today(&mut w.store, &sam, at(4), ops::TODAY_MAX).unwrap();
+    let ids: Vec<DealId> = today.rows.iter().map(|r| r.deal.id).collect();
     assert_eq!(ids, vec![big, small]);
+    assert_eq!(today.due, 2);
+    // A shorter list keeps the most at stake and still counts everything due.
+    let top = ops::today(&mut w.store, &sam, at(4), 1).unwrap();
+    assert_eq!(top.rows.iter().map(|r| r.deal.id).collect::<Vec<_>>(), vec![big]);
+    assert_eq!(top.due, 2);
 }
 
 fn closing_and_disqualifying_clear_the_next_step(db: &TestDb) {

@@ -773,8 +773,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print_change(&mut out, &s, &c, "Rescheduled")?;
         }
         Command::Today => {
-            let rows = ops::today(&mut store, &s, now)?;
-            let deals: Vec<DealSummary> = rows.iter().map(|r| DealSummary::new(r, &s.org.ladder)).collect();
+            let today = ops::today(&mut store, &s, now, ops::TODAY_MAX)?;
+            let deals: Vec<DealSummary> = today.rows.iter().map(|r| DealSummary::new(r, &s.org.ladder)).collect();
+            let due = today.due;
             out.show(&deals, |deals| {
                 if deals.is_empty() {
                     return format!("Nothing due today for {}. Prospect!", s.user.name);
@@ -805,7 +806,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         if n.buyer_committed { "buyer" } else { "seller" }.to_owned(),
                     ]);
                 }
-                format!("Today for {} — {} next steps due\n{t}", s.user.name, deals.len())
+                let shown = deals.len() as u64;
+                if due > shown {
+                    format!(
+                        "Today for {} — {due} next steps due; the {shown} most at stake:\n{t}",
+                        s.user.name
+                    )
+                } else {
+                    format!("Today for {} — {shown} next steps due\n{t}", s.user.name)
+                }
             })?;
         }
         Command::Goal(GoalCommand::Set { seller, month, amount }) => {

@@ -76,8 +76,9 @@ where
 pub async fn today(State(state): State<AppState>, ApiUser(s): ApiUser) -> Result<Json<types::Today>, ApiError> {
     let items = with_store(&state, move |store| {
         let now = s.now(Timestamp::now());
-        let rows = ops::today(store, &s, now)?;
-        Ok(rows
+        let today = ops::today(store, &s, now, ops::TODAY_MAX)?;
+        Ok(today
+            .rows
             .iter()
             .map(|r| types::DealSummary::from_row(r, &s.org.ladder))
             .collect())

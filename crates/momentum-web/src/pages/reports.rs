@@ -408,7 +408,7 @@ pub async fn check_in_missing(state: &AppState, user: &CurrentUser) -> Result<bo
     let s = user.session.clone();
     with_store(state, move |store| {
         let month = Month::of(s.now(Timestamp::now()).today);
-        Ok(!reports::month_check_ins(store, &s, month)?.contains_key(&s.user.id))
+        Ok(!reports::has_checked_in(store, &s, month)?)
     })
     .await
 }

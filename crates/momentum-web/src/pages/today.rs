@@ -18,8 +18,15 @@ use crate::pages::forms::{self, LogForm};
 use crate::pages::{layout, money, when};
 use crate::AppState;
 
+/// The most deals the page lists: a day's work, most at stake first. The rest are counted
+/// (and are on the pipeline page); listing 200 — with every contact of their accounts in
+/// the log form — made the page several times dearer for no one to scroll through.
+const TODAY_PAGE: u32 = 50;
+
 struct TodayData {
     deals: Vec<DealSummary>,
+    /// Next steps due in all (more than `deals` when the seller has a backlog).
+    due: u64,
     contacts: Vec<(i64, String)>,
     /// The seller has not rated this month's commitment yet.
     check_in_missing: bool,
@@ -30,7 +37,7 @@ async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebErro
     let s = user.session.clone();
     with_store(state, move |store| {
         let now = s.now(Timestamp::now());
-        let rows = ops::today(store, &s, now)?;
+        let ops::TodayList { rows, due } = ops::today(store, &s, now, TODAY_PAGE)?;
         // The buyers at the due deals' accounts, each account read once.
         let mut contacts: Vec<(i64, String)> = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -53,6 +60,7 @@ async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebErro
         let deals = rows.iter().map(|r| DealSummary::new(r, &s.org.ladder)).collect();
         Ok(TodayData {
             deals,
+            due,
             contacts,
             check_in_missing,
         })
@@ -90,7 +98,11 @@ fn render(user: &CurrentUser, data: &TodayData, form: &LogForm, error: Option<&D
             @if data.deals.is_empty() {
                 p.card { "Nothing due today, " (s.user.name) ". Time to prospect: people likely to have the problem you solve." }
             } @else {
-                p.muted { (data.deals.len()) " next steps due, most at stake first." }
+                @if data.due > data.deals.len() as u64 {
+                    p.muted { (data.due) " next steps due; the " (data.deals.len()) " most at stake first." }
+                } @else {
+                    p.muted { (data.deals.len()) " next steps due, most at stake first." }
+                }
                 table.responsive {
                     thead { tr { th { "Due" } th { "Deal" } th.num { "Value" } th { "Stands on" } th { "Aims at" } th { "Committed by" } } }
                     tbody {
