@@ -30,7 +30,8 @@ impl Table {
     }
 }
 
-const USER_COLUMNS: &[&str] = &[
+/// A user row's columns, as the bulk load and imports write them.
+pub(crate) const USER_COLUMNS: &[&str] = &[
     "org_id",
     "user_id",
     "email",

@@ -14,6 +14,7 @@ use momentum_core::money::Currency;
 use momentum_core::vocab::Role;
 use momentum_core::DomainError;
 
+use crate::bulk::USER_COLUMNS;
 use crate::error::{StoreError, StoreResult};
 use crate::map;
 use crate::ops::{self, Session};
@@ -116,17 +117,6 @@ pub struct Done {
     pub committed: bool,
 }
 
-const USER_COLUMNS: &[&str] = &[
-    "org_id",
-    "user_id",
-    "email",
-    "name",
-    "role",
-    "manager_id",
-    "active",
-    "password_hash",
-    "created_at",
-];
 const ACCOUNT_COLUMNS: &[&str] = &["org_id", "account_id", "name", "domain", "created_at", "external_id"];
 const CONTACT_COLUMNS: &[&str] = &[
     "org_id",
