@@ -113,6 +113,15 @@ pub fn contacts_of_accounts(
     s: &Session,
     ids: &[AccountId],
 ) -> StoreResult<std::collections::BTreeMap<AccountId, Vec<Contact>>> {
+    store.read(|tx| contacts_of_accounts_in(tx, s, ids))
+}
+
+/// [`contacts_of_accounts`] inside a caller's read.
+pub fn contacts_of_accounts_in(
+    tx: &mut dyn Sql,
+    s: &Session,
+    ids: &[AccountId],
+) -> StoreResult<std::collections::BTreeMap<AccountId, Vec<Contact>>> {
     let mut out = std::collections::BTreeMap::new();
     if ids.is_empty() {
         return Ok(out);
@@ -120,16 +129,14 @@ pub fn contacts_of_accounts(
     let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
     let mut params: Vec<Val> = vec![s.org.id.0.into()];
     params.extend(ids.iter().map(|a| a.0.into()));
-    let rows = store.read(|tx| {
-        tx.query(
-            &format!(
-                "SELECT {CONTACT_COLS} FROM contacts c WHERE c.org_id = $1 AND c.account_id IN ({}) \
-                 ORDER BY c.account_id, c.contact_id",
-                list.join(", ")
-            ),
-            &params,
-        )
-    })?;
+    let rows = tx.query(
+        &format!(
+            "SELECT {CONTACT_COLS} FROM contacts c WHERE c.org_id = $1 AND c.account_id IN ({}) \
+             ORDER BY c.account_id, c.contact_id",
+            list.join(", ")
+        ),
+        &params,
+    )?;
     for row in &rows {
         let c = contact_row(row)?;
         if let Some(account) = c.account {

@@ -1133,6 +1133,11 @@ pub struct TodayList {
 /// The acting user's overdue and due next steps (due before the end of their day),
 /// ranked by what is at stake: the first `limit`, and the count of all of them.
 pub fn today(store: &mut Store, s: &Session, now: Now, limit: u32) -> StoreResult<TodayList> {
+    store.read(|tx| today_in(tx, s, now, limit))
+}
+
+/// [`today`] inside a caller's read, so a page can ask it with its other reads.
+pub fn today_in(tx: &mut dyn Sql, s: &Session, now: Now, limit: u32) -> StoreResult<TodayList> {
     let end_of_day = end_of_today(&s.org, now)?;
     let params = [
         s.org.id.0.into(),
@@ -1140,17 +1145,14 @@ pub fn today(store: &mut Store, s: &Session, now: Now, limit: u32) -> StoreResul
         end_of_day.as_second().into(),
         i64::from(limit.clamp(1, TODAY_MAX)).into(),
     ];
-    let (rows, due) = store.read(|tx| {
-        let rows = tx.query(&TODAY_SQL, &params)?;
-        // From the same index, without touching a row.
-        let due = tx
-            .query_one(
-                "SELECT COUNT(*) FROM deals WHERE org_id = $1 AND owner_id = $2 AND status = 'open' AND next_due_at < $3",
-                &params[..3],
-            )?
-            .map_or(Ok(0), |r| r.int(0))?;
-        Ok((rows, due))
-    })?;
+    let rows = tx.query(&TODAY_SQL, &params)?;
+    // From the same index, without touching a row.
+    let due = tx
+        .query_one(
+            "SELECT COUNT(*) FROM deals WHERE org_id = $1 AND owner_id = $2 AND status = 'open' AND next_due_at < $3",
+            &params[..3],
+        )?
+        .map_or(Ok(0), |r| r.int(0))?;
     let rows = rows.iter().map(map::deal).collect::<StoreResult<Vec<_>>>()?;
     let mut items: Vec<commands::TodayItem> = rows
         .iter()

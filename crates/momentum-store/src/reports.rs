@@ -887,21 +887,24 @@ fn win_probability(
 /// Whether the acting user has checked in for `month` (Today's reminder): one index probe,
 /// where [`month_check_ins`] reads the whole team's month.
 pub fn has_checked_in(store: &mut Store, s: &Session, month: Month) -> StoreResult<bool> {
+    store.read(|tx| checked_in(tx, s, month))
+}
+
+/// [`has_checked_in`] inside a caller's read, so a page can ask it with its other reads.
+pub fn checked_in(tx: &mut dyn Sql, s: &Session, month: Month) -> StoreResult<bool> {
     let first = month.first_day();
     let last = first.last_of_month();
-    store.read(|tx| {
-        Ok(tx
-            .query_one(
-                "SELECT 1 FROM check_ins WHERE org_id = $1 AND user_id = $2 AND checked_on >= $3 AND checked_on <= $4 LIMIT 1",
-                &[
-                    s.org.id.0.into(),
-                    s.user.id.0.into(),
-                    first.to_string().into(),
-                    last.to_string().into(),
-                ],
-            )?
-            .is_some())
-    })
+    Ok(tx
+        .query_one(
+            "SELECT 1 FROM check_ins WHERE org_id = $1 AND user_id = $2 AND checked_on >= $3 AND checked_on <= $4 LIMIT 1",
+            &[
+                s.org.id.0.into(),
+                s.user.id.0.into(),
+                first.to_string().into(),
+                last.to_string().into(),
+            ],
+        )?
+        .is_some())
 }
 
 pub fn month_check_ins(store: &mut Store, s: &Session, month: Month) -> StoreResult<BTreeMap<UserId, CheckIn>> {

@@ -399,16 +399,3 @@ pub async fn check_in_submit(
         Posted::Refused(e) => Ok(ui::refused(&e, check_in_page(&user, &form, Some(&e)))),
     }
 }
-
-/// Whether the signed-in seller still owes this month's check-in (Today reminds them).
-pub async fn check_in_missing(state: &AppState, user: &CurrentUser) -> Result<bool, WebError> {
-    if user.session.user.role != Role::Seller {
-        return Ok(false);
-    }
-    let s = user.session.clone();
-    with_store(state, move |store| {
-        let month = Month::of(s.now(Timestamp::now()).today);
-        Ok(!reports::has_checked_in(store, &s, month)?)
-    })
-    .await
-}

@@ -7,9 +7,12 @@ use axum::Form;
 use jiff::Timestamp;
 use maud::html;
 use momentum_core::model::DealId;
+use momentum_core::model::Month;
+use momentum_core::vocab::Role;
 use momentum_core::DomainError;
 use momentum_store::ops::{self, DealSummary};
 use momentum_store::StoreError;
+use momentum_store::{directory, reports};
 
 use crate::auth::CurrentUser;
 use crate::db::with_store;
@@ -33,22 +36,29 @@ struct TodayData {
 }
 
 async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebError> {
-    let check_in_missing = crate::pages::reports::check_in_missing(state, user).await?;
     let s = user.session.clone();
     with_store(state, move |store| {
         let now = s.now(Timestamp::now());
-        let ops::TodayList { rows, due } = ops::today(store, &s, now, TODAY_PAGE)?;
-        // The buyers at the due deals' accounts, each account read once.
+        // One read for the whole page: on PostgreSQL each read is a transaction of its own,
+        // and round trips were a good part of the page.
+        let (ops::TodayList { rows, due }, mut by_account, check_in_missing) = store.read(|tx| {
+            let list = ops::today_in(tx, &s, now, TODAY_PAGE)?;
+            // The buyers at the due deals' accounts, each account read once, in one query:
+            // per account, this was most of the page at 1M deals.
+            let mut seen = std::collections::BTreeSet::new();
+            let accounts: Vec<_> = list
+                .rows
+                .iter()
+                .filter(|r| r.account_name.is_some())
+                .filter_map(|r| r.deal.account)
+                .filter(|a| seen.insert(*a))
+                .collect();
+            let contacts = directory::contacts_of_accounts_in(tx, &s, &accounts)?;
+            // A seller who has not rated this month's commitment is reminded here.
+            let missing = s.user.role == Role::Seller && !reports::checked_in(tx, &s, Month::of(now.today))?;
+            Ok((list, contacts, missing))
+        })?;
         let mut contacts: Vec<(i64, String)> = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        let accounts: Vec<_> = rows
-            .iter()
-            .filter(|r| r.account_name.is_some())
-            .filter_map(|r| r.deal.account)
-            .filter(|a| seen.insert(*a))
-            .collect();
-        // One query for all of them: per account, this was most of the page at 1M deals.
-        let mut by_account = momentum_store::directory::contacts_of_accounts(store, &s, &accounts)?;
         for r in &rows {
             let (Some(account), Some(account_name)) = (r.deal.account, r.account_name.as_deref()) else {
                 continue;
