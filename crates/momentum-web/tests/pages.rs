@@ -299,10 +299,50 @@ fn an_admin_changes_a_users_team_and_access(db: &TestDb) {
     })
 }
 
+/// A seller with more next steps due than the page lists sees how many are due in all and
+/// the 50 most at stake, most valuable first, and no more rows than that.
+fn today_counts_a_backlog_and_lists_the_most_at_stake(db: &TestDb) {
+    let mut app = demo_app(db);
+    // The demo's seller with the most due steps, counted by the store as the page counts.
+    let mut store = momentum_store::Store::open(&db.location).unwrap();
+    let admin = momentum_store::ops::session(&mut store, None, None).unwrap();
+    let now = admin.now(jiff::Timestamp::now());
+    let (seller, due) = momentum_store::ops::users(&mut store, &admin)
+        .unwrap()
+        .into_iter()
+        .filter(|u| u.role == momentum_core::vocab::Role::Seller && u.active)
+        .map(|u| {
+            let s = momentum_store::ops::session(&mut store, None, Some(u.email.as_str())).unwrap();
+            let due = momentum_store::ops::today(&mut store, &s, now, 1).unwrap().due;
+            (u.email.as_str().to_owned(), due)
+        })
+        .max_by_key(|(_, due)| *due)
+        .unwrap();
+    assert!(
+        due > 50,
+        "the small demo should give some seller a backlog; the most due is {due}"
+    );
+    block_on(async {
+        app.sign_in(&seller, PASSWORD).await;
+        let today = app.get("/").await;
+        assert_eq!(today.status, StatusCode::OK);
+        assert!(
+            today
+                .body
+                .contains(&format!("{due} next steps due; the 50 most at stake first.")),
+            "{}",
+            today.body
+        );
+        let rows = today.body.matches("<td><a href=\"/deals/").count();
+        assert_eq!(rows, 50, "one row per listed deal");
+    })
+}
+
 both_backends!(
     an_admin_changes_a_users_team_and_access,
     an_oversized_body_is_refused_as_a_problem,
     signing_in_leads_to_today,
+    today_counts_a_backlog_and_lists_the_most_at_stake,
     the_session_id_changes_at_sign_in_and_dies_at_sign_out,
     the_log_form_says_why_it_refuses_and_logs_what_it_accepts,
     a_seller_cannot_open_another_sellers_deal,
