@@ -299,8 +299,8 @@ fn an_admin_changes_a_users_team_and_access(db: &TestDb) {
     })
 }
 
-/// A seller with more next steps due than the page lists sees how many are due in all and
-/// the 50 most at stake, most valuable first, and no more rows than that.
+/// A seller with more next steps due than the page lists sees how many are due in all, and
+/// the page lists 50 of them, no more.
 fn today_counts_a_backlog_and_lists_the_most_at_stake(db: &TestDb) {
     let mut app = demo_app(db);
     // The demo's seller with the most due steps, counted by the store as the page counts.

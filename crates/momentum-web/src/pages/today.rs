@@ -6,13 +6,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use jiff::Timestamp;
 use maud::html;
-use momentum_core::model::DealId;
-use momentum_core::model::Month;
+use momentum_core::model::{DealId, Month};
 use momentum_core::vocab::Role;
 use momentum_core::DomainError;
 use momentum_store::ops::{self, DealSummary};
-use momentum_store::StoreError;
-use momentum_store::{directory, reports};
+use momentum_store::{directory, reports, StoreError};
 
 use crate::auth::CurrentUser;
 use crate::db::with_store;
