@@ -56,6 +56,18 @@ pub fn revoke_feed(store: &mut Store, s: &Session, now: Timestamp) -> StoreResul
     })
 }
 
+/// When the session user's live feed was made, or `None` when they have none.
+pub fn live_feed(store: &mut Store, s: &Session) -> StoreResult<Option<Timestamp>> {
+    store.read(|tx| {
+        tx.query_one(
+            "SELECT created_at FROM calendar_feeds WHERE org_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+            &[s.org.id.0.into(), s.user.id.0.into()],
+        )?
+        .map(|r| map::read_ts(&r, 0))
+        .transpose()
+    })
+}
+
 /// The org and user a live feed token opens; `None` for an unknown or revoked token, or an
 /// inactive user.
 pub fn feed_session(store: &mut Store, org: OrgId, token_hash: &str) -> StoreResult<Option<Session>> {

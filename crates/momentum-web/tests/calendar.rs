@@ -199,4 +199,48 @@ fn the_feed_is_valid_icalendar_that_updates_in_place(db: &TestDb) {
     );
 }
 
-both_backends!(the_feed_is_valid_icalendar_that_updates_in_place);
+/// The page a seller uses instead of the CLI: make the address (shown once, not cached),
+/// subscribe to it, revoke it.
+fn a_seller_makes_and_revokes_the_feed_on_its_page(db: &TestDb) {
+    let mut app = demo_app(db);
+    block_on(async {
+        app.sign_in("sam@demo.momentum.test", "momentum-demo").await;
+        let page = app.get("/calendar").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("You have no calendar feed."), "{}", page.body);
+        let csrf = hidden(&page.body, "csrf");
+
+        let made = app.post_form("/calendar", &[("csrf", &csrf)]).await;
+        assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+        assert_eq!(made.headers["cache-control"], "no-store");
+        let start = made.body.find("/calendar/cal_").expect("the feed address on the page");
+        let end = start + made.body[start..].find(".ics").expect("an .ics address") + 4;
+        let path = made.body[start..end].to_owned();
+        assert!(made.body.contains("Your feed is live"), "{}", made.body);
+
+        let feed = app.get(&path).await;
+        assert_eq!(feed.status, StatusCode::OK);
+        let cal = parse(&feed.body);
+        assert!(!cal.events.is_empty(), "Sam's open deals are in his calendar");
+
+        // Coming back later, the address is not shown again.
+        let later = app.get("/calendar").await;
+        assert!(!later.body.contains(&path) && later.body.contains("Your feed is live"));
+
+        let revoked = app.post_form("/calendar/revoke", &[("csrf", &csrf)]).await;
+        assert_eq!(revoked.status, StatusCode::SEE_OTHER);
+        assert_eq!(revoked.headers["location"], "/calendar?revoked=1");
+        assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND);
+        let after = app.get("/calendar?revoked=1").await;
+        assert!(after.body.contains("Your feed is revoked") && after.body.contains("You have no calendar feed."));
+
+        // Without the form's CSRF token nothing is made.
+        assert_eq!(app.post_form("/calendar", &[]).await.status, StatusCode::FORBIDDEN);
+        assert!(app.get("/calendar").await.body.contains("You have no calendar feed."));
+    })
+}
+
+both_backends!(
+    the_feed_is_valid_icalendar_that_updates_in_place,
+    a_seller_makes_and_revokes_the_feed_on_its_page
+);

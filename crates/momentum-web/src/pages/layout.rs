@@ -37,6 +37,7 @@ pub fn page(title: &str, user: &CurrentUser, current: &str, body: Markup) -> Mar
                 }
                 a.new href="/deals/new" { "New deal" }
                 span.who { (s.user.name) " · " (s.user.role) " · " (s.org.name) }
+                a href="/calendar" { "Calendar" }
                 a href="/tokens" { "API tokens" }
                 form method="post" action="/sign-out" {
                     input type="hidden" name="csrf" value=(user.csrf);

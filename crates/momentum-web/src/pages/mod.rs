@@ -3,6 +3,7 @@
 //! message next to the field.
 
 pub mod accounts;
+pub mod calendar_feed;
 pub mod contacts;
 pub mod deal;
 pub mod deal_actions;
@@ -80,6 +81,9 @@ pages! {
     get "/tokens" => tokens::page,
     post "/tokens" => tokens::create,
     post "/tokens/{id}/revoke" => tokens::revoke,
+    get "/calendar" => calendar_feed::page,
+    post "/calendar" => calendar_feed::create,
+    post "/calendar/revoke" => calendar_feed::revoke,
     get "/sign-in" => sign_in::form,
     post "/sign-in" => sign_in::submit,
     post "/sign-out" => sign_in::sign_out,
