@@ -68,7 +68,10 @@ pub struct Report {
     pub deals_updated: usize,
     pub deals_unchanged: usize,
     pub accounts_created: usize,
+    /// Stored accounts and contacts whose re-imported row changed them.
+    pub accounts_updated: usize,
     pub contacts_created: usize,
+    pub contacts_updated: usize,
     pub users_created: usize,
     pub decisions: usize,
     pub interactions: usize,

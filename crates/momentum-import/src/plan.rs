@@ -45,6 +45,15 @@ fn cell(rec: &csv::StringRecord, idx: Option<usize>) -> Option<&str> {
     idx.and_then(|i| rec.get(i)).map(str::trim).filter(|v| !v.is_empty())
 }
 
+/// The cell when the file has the column (blank is `None`), else what is stored: a
+/// re-import changes only what its file holds.
+fn cell_or<'r>(rec: &'r csv::StringRecord, idx: Option<usize>, stored: Option<&'r str>) -> Option<&'r str> {
+    match idx {
+        Some(_) => cell(rec, idx),
+        None => stored,
+    }
+}
+
 fn lower(s: &str) -> String {
     s.trim().to_lowercase()
 }
@@ -72,6 +81,10 @@ struct Planner<'a> {
     source_users: HashMap<String, (Option<String>, Option<String>)>,
     accounts: Directory,
     contacts: Directory,
+    /// Stored accounts and contacts that have an external id, by id: a re-imported row
+    /// updates its record (once; the entry is taken when it is).
+    stored_accounts: HashMap<i64, Account>,
+    stored_contacts: HashMap<i64, Contact>,
     /// Source values already resolved: most rows repeat an owner or an account.
     owner_memo: HashMap<String, Owner>,
     account_memo: HashMap<String, Option<AccountId>>,
@@ -371,6 +384,30 @@ impl Planner<'_> {
                 continue;
             }
             let ext_id = cell(rec, ext);
+            if let Some(stored) = ext_id
+                .and_then(|e| self.accounts.by_external.get(e))
+                .and_then(|id| self.stored_accounts.remove(id))
+            {
+                // A column the file lacks leaves the stored value; a blank domain clears it.
+                let name_value = cell(rec, name).unwrap_or(&stored.name);
+                let domain_value = match domain {
+                    Some(_) => cell(rec, domain).map(clean_domain),
+                    None => stored.domain.as_deref(),
+                };
+                match commands::edit_account(&self.actor, &stored, name_value, domain_value) {
+                    Ok(a) if a != stored => {
+                        self.report.accounts_updated += 1;
+                        self.batch.account_updates.push(a);
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.report.errors.push(domain_error(file, *line, e, |f| match f {
+                        "account.name" => name,
+                        "account.domain" => domain,
+                        _ => None,
+                    })),
+                }
+                continue;
+            }
             if ext_id.is_some_and(|e| self.accounts.by_external.contains_key(e))
                 || (ext_id.is_none() && cell(rec, name).is_some_and(|n| self.accounts.by_name.contains_key(&lower(n))))
             {
@@ -384,12 +421,7 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            let domain_value = cell(rec, domain).map(|d| {
-                d.trim_start_matches("https://")
-                    .trim_start_matches("http://")
-                    .trim_start_matches("www.")
-                    .trim_end_matches('/')
-            });
+            let domain_value = cell(rec, domain).map(clean_domain);
             let id = AccountId(self.account_ids.next(ids)?);
             match commands::add_account(&self.actor, id, cell(rec, name).unwrap_or(""), domain_value, created_at) {
                 Ok(a) => {
@@ -441,9 +473,6 @@ impl Planner<'_> {
                 continue;
             }
             let ext_id = cell(rec, ext);
-            if ext_id.is_some_and(|e| self.contacts.by_external.contains_key(e)) {
-                continue;
-            }
             let full_name = match cell(rec, name) {
                 Some(n) => n.to_owned(),
                 None => [cell(rec, first), cell(rec, last)]
@@ -452,6 +481,41 @@ impl Planner<'_> {
                     .collect::<Vec<_>>()
                     .join(" "),
             };
+            if let Some(stored) = ext_id
+                .and_then(|e| self.contacts.by_external.get(e))
+                .and_then(|id| self.stored_contacts.remove(id))
+            {
+                // A column the file lacks leaves the stored value; a blank cell clears it.
+                let account_id = match account {
+                    Some(_) => self.account(cell(rec, account), ids)?,
+                    None => stored.account,
+                };
+                let input = commands::NewContact {
+                    account: account_id,
+                    name: if full_name.is_empty() { &stored.name } else { &full_name },
+                    email: cell_or(rec, email, stored.email.as_ref().map(|e| e.as_str())),
+                    phone: cell_or(rec, phone, stored.phone.as_deref()),
+                    title: cell_or(rec, title, stored.title.as_deref()),
+                };
+                match commands::edit_contact(&self.actor, &stored, input) {
+                    Ok(c) if c != stored => {
+                        self.report.contacts_updated += 1;
+                        self.batch.contact_updates.push(c);
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.report.errors.push(domain_error(file, *line, e, |f| match f {
+                        "contact.name" => name.or(last),
+                        "contact.email" => email,
+                        "contact.phone" => phone,
+                        "contact.title" => title,
+                        _ => None,
+                    })),
+                }
+                continue;
+            }
+            if ext_id.is_some_and(|e| self.contacts.by_external.contains_key(e)) {
+                continue;
+            }
             if ext_id.is_none() && self.contacts.by_name.contains_key(&lower(&full_name)) {
                 continue;
             }
@@ -495,6 +559,14 @@ impl Planner<'_> {
         }
         Ok(())
     }
+}
+
+/// A company's web address as a domain: no scheme, no "www.", no trailing slash.
+fn clean_domain(d: &str) -> &str {
+    d.trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_start_matches("www.")
+        .trim_end_matches('/')
 }
 
 /// Source stage values to ladder steps, from `[deal.stage]`.
@@ -603,6 +675,8 @@ pub(crate) fn plan(
         source_users: HashMap::new(),
         accounts: Directory::default(),
         contacts: Directory::default(),
+        stored_accounts: HashMap::new(),
+        stored_contacts: HashMap::new(),
         owner_memo: HashMap::new(),
         account_memo: HashMap::new(),
         user_ids: IdPool::new("user_ids"),
@@ -615,12 +689,14 @@ pub(crate) fn plan(
     for (a, ext) in &existing.accounts {
         if let Some(e) = ext {
             p.accounts.by_external.insert(e.clone(), a.id.0);
+            p.stored_accounts.insert(a.id.0, a.clone());
         }
         p.accounts.by_name.entry(lower(&a.name)).or_insert(a.id.0);
     }
     for (c, ext) in &existing.contacts {
         if let Some(e) = ext {
             p.contacts.by_external.insert(e.clone(), c.id.0);
+            p.stored_contacts.insert(c.id.0, c.clone());
         }
         p.contacts.by_name.entry(lower(&c.name)).or_insert(c.id.0);
         if let Some(e) = &c.email {

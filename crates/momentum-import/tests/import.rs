@@ -330,6 +330,77 @@ fn reimport_updates_instead_of_duplicating(db: &TestDb) {
     );
 }
 
+/// A companies or contacts export taken again later: the records it names by id take its
+/// new values (a rename, a new address, a move to another company), no duplicates, and
+/// columns the file lacks are left as they were.
+fn reimport_updates_accounts_and_contacts(db: &TestDb) {
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::vendor(Vendor::Hubspot);
+    let first = run(&mut store, &s, &fixtures("hubspot"), &mapping, false);
+    assert!(first.errors.is_empty(), "{:#?}", first.errors);
+    let same = run(&mut store, &s, &fixtures("hubspot"), &mapping, false);
+    assert_eq!(
+        (
+            same.accounts_created,
+            same.accounts_updated,
+            same.contacts_created,
+            same.contacts_updated
+        ),
+        (0, 0, 0, 0),
+        "the same files change nothing"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let later: Vec<PathBuf> = fixtures("hubspot")
+        .iter()
+        .map(|f| {
+            let name = f.file_name().unwrap().to_str().unwrap();
+            let text = std::fs::read_to_string(f)
+                .unwrap()
+                .replace("\"502\",\"Globex\"", "\"502\",\"Globex Corporation\"")
+                .replace("\"globex.example\"", "\"https://www.globex.example.com/\"")
+                .replace(
+                    "\"702\",\"Hank\",\"Scorpio\",\"hank@globex.example\",\"\",\"Dana Seller\",\"502\"",
+                    "\"702\",\"Hank\",\"Scorpio\",\"hank@acme.example\",\"\",\"Dana Seller\",\"501\"",
+                )
+                .replace("\"2024-02-02 10:00\",\"Globex\"", "\"2024-02-02 10:00\",\"Acme Corp\"");
+            file(dir.path(), name, &text)
+        })
+        .collect();
+    let report = run(&mut store, &s, &later, &mapping, false);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        (
+            report.accounts_created,
+            report.accounts_updated,
+            report.contacts_created,
+            report.contacts_updated
+        ),
+        (0, 1, 0, 1)
+    );
+    let accounts = momentum_store::directory::accounts(&mut store, &s, None, 100).unwrap();
+    assert_eq!(accounts.len(), 4, "no duplicates");
+    let globex = accounts
+        .iter()
+        .find(|a| a.name == "Globex Corporation")
+        .expect("renamed");
+    assert_eq!(globex.domain.as_deref(), Some("globex.example.com"));
+    let acme = accounts.iter().find(|a| a.name == "Acme Corp").unwrap();
+    assert_eq!(acme.domain.as_deref(), Some("acme.example"), "unchanged");
+    let contacts = momentum_store::directory::contacts(&mut store, &s, None, 100).unwrap();
+    assert_eq!(contacts.len(), 2, "no duplicates");
+    let hank = contacts.iter().find(|c| c.name == "Hank Scorpio").unwrap();
+    assert_eq!(
+        (hank.email.as_ref().map(|e| e.as_str()), hank.account),
+        (Some("hank@acme.example"), Some(acme.id)),
+        "a new address and a move to Acme"
+    );
+    let deal = by_external(&deals(&mut store, &s), "9002").clone();
+    let view = ops::show_deal(&mut store, &s, deal.id).unwrap();
+    assert_eq!(view.summary.account.as_deref(), Some("Globex Corporation"));
+}
+
 fn a_seller_cannot_import(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&db.location).unwrap();
@@ -649,6 +720,7 @@ both_backends!(
     every_bad_row_is_reported_and_nothing_is_written,
     dry_run_writes_nothing_and_a_new_org_appears_only_with_its_data,
     reimport_updates_instead_of_duplicating,
+    reimport_updates_accounts_and_contacts,
     a_seller_cannot_import,
     salesforce_exports_keep_their_stage_history,
     salesforce_users_tasks_footers_and_deleted_rows,

@@ -104,6 +104,9 @@ pub struct Batch {
     pub accounts: Vec<(Account, Option<String>)>,
     pub contacts: Vec<(Contact, Option<String>)>,
     pub deals: Vec<DealWrite>,
+    /// Stored accounts and contacts a re-import changed (matched by external id).
+    pub account_updates: Vec<Account>,
+    pub contact_updates: Vec<Contact>,
     pub decisions: Vec<(DealId, Decision)>,
     pub interactions: Vec<(DealId, Interaction, Option<String>)>,
 }
@@ -518,6 +521,38 @@ fn update_deals(tx: &mut dyn Sql, org: OrgId, batch: &Batch, insert_next_step: b
     Ok(())
 }
 
+/// Writes the re-imported changes to stored accounts and contacts, after the inserts (a
+/// contact may have moved to an account this import creates).
+fn update_directory(tx: &mut dyn Sql, org: OrgId, batch: &Batch) -> StoreResult<()> {
+    for a in &batch.account_updates {
+        tx.exec(
+            "UPDATE accounts SET name = $3, domain = $4 WHERE org_id = $1 AND account_id = $2",
+            &[
+                org.0.into(),
+                a.id.0.into(),
+                a.name.as_str().into(),
+                a.domain.clone().into(),
+            ],
+        )?;
+    }
+    for c in &batch.contact_updates {
+        tx.exec(
+            "UPDATE contacts SET account_id = $3, name = $4, email = $5, phone = $6, title = $7 \
+             WHERE org_id = $1 AND contact_id = $2",
+            &[
+                org.0.into(),
+                c.id.0.into(),
+                c.account.map(|a| a.0).into(),
+                c.name.as_str().into(),
+                c.email.as_ref().map(|e| e.as_str().to_owned()).into(),
+                c.phone.clone().into(),
+                c.title.clone().into(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 fn write_sqlite(tx: &rusqlite::Transaction<'_>, org: OrgId, batch: &Batch) -> StoreResult<()> {
     for (table, columns, rows) in insert_tables(org, batch) {
         let mut rows = rows.peekable();
@@ -529,6 +564,7 @@ fn write_sqlite(tx: &rusqlite::Transaction<'_>, org: OrgId, batch: &Batch) -> St
             stmt.execute(rusqlite::params_from_iter(row.iter()))?;
         }
     }
+    update_directory(&mut SqliteConn(tx), org, batch)?;
     update_deals(&mut SqliteConn(tx), org, batch, true)
 }
 
@@ -560,5 +596,5 @@ fn write_postgres(
         copy.write_all(&buf).map_err(|e| StoreError::Database(e.to_string()))?;
         copy.finish()?;
     }
-    Ok(())
+    update_directory(&mut PgConn::cached(tx, statements), org, batch)
 }

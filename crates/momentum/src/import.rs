@@ -190,7 +190,7 @@ fn human(r: &Report, credentials: Option<&(String, String)>, new_org: bool) -> S
         "Imported"
     };
     s.push_str(&format!(
-        "{verb} into {}{}: {} rows read; deals {} created, {} updated, {} unchanged; {} accounts, {} contacts, {} users created; {} stage changes, {} activities recorded.\n",
+        "{verb} into {}{}: {} rows read; deals {} created, {} updated, {} unchanged; accounts {} created, {} updated; contacts {} created, {} updated; {} users created; {} stage changes, {} activities recorded.\n",
         r.org,
         if new_org { " (a new org)" } else { "" },
         r.rows,
@@ -198,7 +198,9 @@ fn human(r: &Report, credentials: Option<&(String, String)>, new_org: bool) -> S
         r.deals_updated,
         r.deals_unchanged,
         r.accounts_created,
+        r.accounts_updated,
         r.contacts_created,
+        r.contacts_updated,
         r.users_created,
         r.decisions,
         r.interactions,
