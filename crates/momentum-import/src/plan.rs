@@ -371,6 +371,12 @@ impl Planner<'_> {
             file.find(m.created.as_ref()),
         );
         self.accounts.by_id_only |= ext.is_some();
+        // The column a refused field came from.
+        let column_of = |f: &str| match f {
+            "account.name" => name,
+            "account.domain" => domain,
+            _ => None,
+        };
         let rule = match date_rule(self.mapping, file, &[created]) {
             Ok(r) => r,
             Err(e) => {
@@ -400,11 +406,7 @@ impl Planner<'_> {
                         self.batch.account_updates.push(a);
                     }
                     Ok(_) => {}
-                    Err(e) => self.report.errors.push(domain_error(file, *line, e, |f| match f {
-                        "account.name" => name,
-                        "account.domain" => domain,
-                        _ => None,
-                    })),
+                    Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
                 }
                 continue;
             }
@@ -432,11 +434,7 @@ impl Planner<'_> {
                     self.report.accounts_created += 1;
                     self.batch.accounts.push((a, ext_id.map(str::to_owned)));
                 }
-                Err(e) => self.report.errors.push(domain_error(file, *line, e, |f| match f {
-                    "account.name" => name,
-                    "account.domain" => domain,
-                    _ => None,
-                })),
+                Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
             }
         }
         Ok(())
@@ -460,6 +458,14 @@ impl Planner<'_> {
             file.find(m.created.as_ref()),
         );
         self.contacts.by_id_only |= ext.is_some();
+        // The column a refused field came from.
+        let column_of = |f: &str| match f {
+            "contact.name" => name.or(last),
+            "contact.email" => email,
+            "contact.phone" => phone,
+            "contact.title" => title,
+            _ => None,
+        };
         let rule = match date_rule(self.mapping, file, &[created]) {
             Ok(r) => r,
             Err(e) => {
@@ -503,13 +509,7 @@ impl Planner<'_> {
                         self.batch.contact_updates.push(c);
                     }
                     Ok(_) => {}
-                    Err(e) => self.report.errors.push(domain_error(file, *line, e, |f| match f {
-                        "contact.name" => name.or(last),
-                        "contact.email" => email,
-                        "contact.phone" => phone,
-                        "contact.title" => title,
-                        _ => None,
-                    })),
+                    Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
                 }
                 continue;
             }
@@ -548,13 +548,7 @@ impl Planner<'_> {
                     self.report.contacts_created += 1;
                     self.batch.contacts.push((c, ext_id.map(str::to_owned)));
                 }
-                Err(e) => self.report.errors.push(domain_error(file, *line, e, |f| match f {
-                    "contact.name" => name.or(last),
-                    "contact.email" => email,
-                    "contact.phone" => phone,
-                    "contact.title" => title,
-                    _ => None,
-                })),
+                Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
             }
         }
         Ok(())
