@@ -103,9 +103,10 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     user.check_csrf(form.csrf.as_deref())?;
     let s = user.session.clone();
+    let now = Timestamp::now();
     let path = with_store(&state, move |store| {
         let (token, hash) = crate::calendar::new_token(s.org.id);
-        store_calendar::new_feed(store, &s, &hash, Timestamp::now())?;
+        store_calendar::new_feed(store, &s, &hash, now)?;
         Ok(format!("/calendar/{token}.ics"))
     })
     .await?;
@@ -113,8 +114,8 @@ pub async fn create(
         Some(base) => format!("{base}{path}"),
         None => path,
     };
-    let since = live(&state, &user).await?;
-    let page = render(&user, since, Some(&url), None);
+    // The feed just made is the live one: no second read to say so.
+    let page = render(&user, Some(now), Some(&url), None);
     Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
