@@ -14,7 +14,7 @@ use crate::money::{Currency, Money};
 use crate::vocab::*;
 
 /// Imports go through the same core: see [`crate::import`].
-pub use crate::import::{import_activity, import_deal};
+pub use crate::import::{import_activity, import_deal, schedule_planned_step};
 
 pub const TITLE_MAX: usize = 200;
 pub const NAME_MAX: usize = 200;

@@ -4,8 +4,10 @@
 //! its status and dates; a lost deal whose source holds no buyer words is lost with the
 //! reason [`NOT_RECORDED`]; blank values stay blank; a deal's stage comes only from the
 //! source's own stage history (each change one ledger entry, with no buyer named, since the
-//! source does not say who decided); an open deal without a next step gets a seller
-//! follow-up from the org's cadence, never a buyer appointment. Re-importing the same
+//! source does not say who decided); an open deal keeps the next step the source had
+//! planned for it (its next activity, or an open task), and one without gets a seller
+//! follow-up from the org's cadence; neither is a buyer appointment, since the source does
+//! not say the buyer agreed. Re-importing the same
 //! record changes nothing; a changed record is a new version, and a changed stage a new
 //! ledger entry (the ledger stays append-only).
 
@@ -56,6 +58,18 @@ pub struct ImportedDeal<'a> {
     pub history: &'a [StageChange],
     /// Where the row came from: "salesforce:Opportunity.csv:12".
     pub provenance: String,
+    /// The next step the source had planned (its "next activity date").
+    pub next_step: Option<PlannedStep>,
+}
+
+/// A step the source had planned on an open deal: a dated activity not yet done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedStep {
+    pub due: Timestamp,
+    /// `None` when the source gave only a date (a call, unless the step already says).
+    pub kind: Option<InteractionKind>,
+    /// The user the source assigned it to (the deal's owner when it does not say).
+    pub by: Option<UserId>,
 }
 
 /// What importing one deal produces: the deal as it now stands and the ledger entries to
@@ -260,6 +274,9 @@ pub fn import_deal(
                 .to_owned(),
         },
     };
+    if let Some(planned) = &input.next_step {
+        schedule_planned_step(&mut deal, rules, planned, now);
+    }
     if let Some(at) = deal.state.closed_at() {
         // A sale or a definitive no is the buyer's answer.
         deal.last_buyer_response_at = Some(deal.last_buyer_response_at.map_or(at, |l| l.max(at)));
@@ -326,4 +343,26 @@ pub fn import_activity(
             .map_or(input.occurred_at, |l| l.max(input.occurred_at)),
     );
     Ok(interaction)
+}
+
+/// Makes a step the source had planned the open deal's next step, aiming at the next
+/// decision on the ladder. Returns false, changing nothing, when the deal is closed or
+/// already has that step (a re-import of the same file changes nothing).
+pub fn schedule_planned_step(deal: &mut Deal, rules: Rules<'_>, planned: &PlannedStep, now: Now) -> bool {
+    let aims_at = rules.ladder.next_after(deal.stage);
+    let DealState::Open { next_step } = &mut deal.state else {
+        return false;
+    };
+    if next_step.due == planned.due && planned.kind.is_none_or(|k| k == next_step.kind) {
+        return false;
+    }
+    *next_step = NextStep {
+        due: planned.due,
+        kind: planned.kind.unwrap_or(InteractionKind::Call),
+        aims_at,
+        buyer_committed: false,
+        set_at: now.at,
+        set_by: planned.by.or(Some(deal.owner.id)),
+    };
+    true
 }

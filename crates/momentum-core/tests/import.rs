@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use momentum_core::commands::Rules;
-use momentum_core::import::{import_deal, ImportedDeal, StageChange, NOT_RECORDED};
+use momentum_core::import::{import_deal, ImportedDeal, PlannedStep, StageChange, NOT_RECORDED};
 use momentum_core::model::*;
 use momentum_core::money::Currency;
 use momentum_core::vocab::*;
@@ -50,6 +50,7 @@ fn row(status: DealStatus) -> ImportedDeal<'static> {
         lost_reason: None,
         history: &[],
         provenance: "csv:deals.csv:2".into(),
+        next_step: None,
     }
 }
 
@@ -98,6 +99,56 @@ fn an_open_deal_gets_a_seller_follow_up_from_the_cadence() {
         now().at.checked_add(jiff::SignedDuration::from_hours(14 * 24)).unwrap()
     );
     assert_eq!(step.aims_at, Step(1));
+}
+
+#[test]
+fn an_open_deal_keeps_the_step_its_source_planned_and_a_reimport_changes_nothing() {
+    let planned = PlannedStep {
+        due: "2026-11-20T09:00:00Z".parse().unwrap(),
+        kind: Some(InteractionKind::Meeting),
+        by: None,
+    };
+    let mut input = row(DealStatus::Open);
+    input.next_step = Some(planned.clone());
+    let r = import(None, input.clone()).unwrap();
+    let step = r.deal.next_step().unwrap();
+    assert_eq!((step.due, step.kind), (planned.due, InteractionKind::Meeting));
+    assert!(!step.buyer_committed, "the source does not say the buyer agreed");
+    assert_eq!(step.set_by, Some(owner().id), "the owner planned it in the source");
+    assert_eq!(step.aims_at, Step(1));
+
+    let again = import(Some(&r.deal), input.clone()).unwrap();
+    assert!(!again.changed, "the same planned step is no change");
+    let mut date_only = input.clone();
+    date_only.next_step = Some(PlannedStep {
+        kind: None,
+        ..planned.clone()
+    });
+    let again = import(Some(&r.deal), date_only).unwrap();
+    assert!(!again.changed, "a date alone does not undo the meeting planned for it");
+
+    input.next_step = Some(PlannedStep {
+        due: "2026-11-27T09:00:00Z".parse().unwrap(),
+        ..planned
+    });
+    let moved = import(Some(&r.deal), input).unwrap();
+    assert!(moved.changed);
+    assert_eq!(
+        moved.deal.next_step().unwrap().due,
+        "2026-11-27T09:00:00Z".parse().unwrap()
+    );
+
+    let mut won = row(DealStatus::Won);
+    won.next_step = moved.deal.next_step().map(|s| PlannedStep {
+        due: s.due,
+        kind: Some(s.kind),
+        by: None,
+    });
+    assert_eq!(
+        import(None, won).unwrap().deal.next_step(),
+        None,
+        "a closed deal has no next step"
+    );
 }
 
 #[test]

@@ -75,6 +75,9 @@ pub struct Report {
     pub users_created: usize,
     pub decisions: usize,
     pub interactions: usize,
+    /// Open deals written with the next step their source planned (a dated activity not
+    /// yet done), instead of a follow-up from the cadence.
+    pub next_steps_planned: usize,
     /// Each kind of warning, with how many rows it concerned.
     pub warnings: BTreeMap<String, usize>,
     /// Files skipped and other notes.

@@ -141,6 +141,10 @@ pub struct DealMap {
     /// A lost deal's reason category (price, competitor, ...), as Momentum exports it.
     pub lost_category: Option<Col>,
     pub lost_reason: Option<Col>,
+    /// The date of the next activity the source had planned: an open deal's next step.
+    pub next_step: Option<Col>,
+    /// What that step is: call, email, meeting, visit or message (a call when blank).
+    pub next_step_kind: Option<Col>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -189,19 +193,25 @@ pub struct HistoryMap {
     pub at: Option<Col>,
 }
 
-/// Logged activities of deals (Salesforce Task).
+/// Activities of deals (Salesforce Task, Pipedrive activities): done ones are logged
+/// interactions; the earliest planned one of an open deal becomes its next step.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityMap {
     pub file: Option<String>,
     pub external_id: Option<Col>,
+    /// The deal's external id.
     pub deal: Option<Col>,
+    /// The deal's title, for exports that name the deal instead (Pipedrive): read when the
+    /// `deal` column is absent or blank, and only a title that names one deal is matched.
+    pub deal_title: Option<Col>,
     pub contact: Option<Col>,
     pub user: Option<Col>,
     pub at: Option<Col>,
     pub kind: Option<Col>,
     pub notes: Option<Col>,
-    /// Only rows whose `status` column holds one of `done` are activities that happened.
+    /// Rows whose `status` column holds one of `done` are activities that happened; the
+    /// others are planned. Without a `status` column every row happened.
     pub status: Option<Col>,
     #[serde(default)]
     pub done: Vec<String>,

@@ -1,13 +1,14 @@
 //! Planning an import: source rows to stored records. Users, accounts and contacts are
 //! matched to what the org holds (by external id, e-mail or name) or created; each deal
 //! row goes through `momentum_core::import::import_deal`, with the source's stage history;
-//! completed activities become interactions. Every problem is collected, not only the first.
+//! completed activities become interactions, and the earliest planned activity of an open
+//! deal its next step. Every problem is collected, not only the first.
 
 use std::collections::{HashMap, HashSet};
 
 use jiff::tz::TimeZone;
 use momentum_core::commands::{self, Rules};
-use momentum_core::import::{self as rules, ImportedActivity, ImportedDeal, StageChange};
+use momentum_core::import::{self as rules, ImportedActivity, ImportedDeal, PlannedStep, StageChange};
 use momentum_core::model::*;
 use momentum_core::money::{Currency, Money};
 use momentum_core::vocab::*;
@@ -91,6 +92,8 @@ struct Planner<'a> {
     user_ids: IdPool,
     account_ids: IdPool,
     contact_ids: IdPool,
+    /// Deals written with the next step their source planned.
+    planned_steps: HashSet<DealId>,
 }
 
 fn file_error(file: &SourceFile, line: u64, column: Option<usize>, value: &str, rule: impl Into<String>) -> RowError {
@@ -609,6 +612,8 @@ struct DealRow<'f> {
     stage: Option<(Step, &'f str)>,
     lost_category: Option<LostCategory>,
     lost_reason: Option<&'f str>,
+    next_step: Option<jiff::Timestamp>,
+    next_step_kind: Option<InteractionKind>,
 }
 
 #[derive(Clone, Copy)]
@@ -628,6 +633,8 @@ struct DealCols {
     stage: Option<usize>,
     lost_category: Option<usize>,
     lost_reason: Option<usize>,
+    next_step: Option<usize>,
+    next_step_kind: Option<usize>,
 }
 
 impl DealCols {
@@ -640,6 +647,7 @@ impl DealCols {
             "lost_reason" => c.lost_reason,
             "stage" => c.stage,
             "owner" => c.owner,
+            "next_step" => c.next_step,
             _ => None,
         }
     }
@@ -676,6 +684,7 @@ pub(crate) fn plan(
         user_ids: IdPool::new("user_ids"),
         account_ids: IdPool::new("account_ids"),
         contact_ids: IdPool::new("contact_ids"),
+        planned_steps: HashSet::new(),
     };
     for u in &existing.users {
         p.add_owner(u);
@@ -743,13 +752,21 @@ pub(crate) fn plan(
             &mut done,
         )?;
     }
+    let mut planned: HashMap<String, PlannedStep> = HashMap::new();
     for (_, f) in by_section.iter().filter(|(s, _)| *s == Section::Activity) {
-        plan_activities(&mut p, f, existing, &mut deal_index);
+        plan_activities(&mut p, f, existing, &mut deal_index, &mut planned);
     }
+    schedule_planned(&mut p, existing, &mut deal_index, planned);
     if let Some(progress) = options.progress {
         progress(done);
     }
-    let Planner { report, batch, .. } = p;
+    let Planner {
+        report,
+        batch,
+        planned_steps,
+        ..
+    } = p;
+    report.next_steps_planned = planned_steps.len();
     report.decisions = batch.decisions.len();
     report.interactions = batch.interactions.len();
     Ok(report.errors.is_empty().then_some(batch))
@@ -846,6 +863,8 @@ fn plan_deals(
         stage: f.find(stage_col.as_ref()),
         lost_category: f.find(m.lost_category.as_ref()),
         lost_reason: f.find(m.lost_reason.as_ref()),
+        next_step: f.find(m.next_step.as_ref()),
+        next_step_kind: f.find(m.next_step_kind.as_ref()),
     };
     if c.title.is_none() {
         let wanted = m.title.as_ref().map_or("title".to_owned(), |t| t.names().join(" or "));
@@ -858,7 +877,7 @@ fn plan_deals(
         ));
         return Ok(());
     }
-    let rule = match date_rule(p.mapping, f, &[c.created, c.expected_close, c.closed]) {
+    let rule = match date_rule(p.mapping, f, &[c.created, c.expected_close, c.closed, c.next_step]) {
         Ok(r) => r,
         Err(e) => {
             p.report.errors.push(e);
@@ -982,6 +1001,7 @@ fn plan_deals(
         let created = ts(c.created, p.report);
         let expected_close = ts(c.expected_close, p.report);
         let closed = ts(c.closed, p.report);
+        let next_step = ts(c.next_step, p.report);
         let status = match (cell(rec, c.status), &status_map) {
             (None, _) if c.status.is_none() => DealStatus::Open,
             (Some(v), Some(map)) => match map.get(&lower(v)).copied().or(status_other) {
@@ -1070,6 +1090,8 @@ fn plan_deals(
             stage,
             lost_category,
             lost_reason: cell(rec, c.lost_reason),
+            next_step: next_step.and_then(to_ts),
+            next_step_kind: cell(rec, c.next_step_kind).map(kind_of),
         });
     }
 
@@ -1126,6 +1148,11 @@ fn plan_deals(
             lost_reason: row.lost_reason,
             history: row.external_id.and_then(|e| history.get(e)).unwrap_or(&no_history),
             provenance: format!("{source}:{}:{}", f.name, row.line),
+            next_step: row.next_step.map(|due| PlannedStep {
+                due,
+                kind: row.next_step_kind,
+                by: None,
+            }),
         };
         match rules::import_deal(&p.actor, rules_of, id, before.map(|(d, _)| d), input, p.now) {
             Ok(record) => {
@@ -1145,6 +1172,9 @@ fn plan_deals(
                         p.report.deals_updated += 1;
                     }
                     None => p.report.deals_created += 1,
+                }
+                if row.next_step.is_some() && deal.next_step().map(|s| s.due) == row.next_step {
+                    p.planned_steps.insert(id);
                 }
                 p.batch.decisions.extend(record.decisions.into_iter().map(|d| (id, d)));
                 if let (Some(e), true) = (row.external_id, with_activities) {
@@ -1168,11 +1198,18 @@ fn plan_deals(
     Ok(())
 }
 
-fn plan_activities(p: &mut Planner<'_>, f: &SourceFile, existing: &Existing, deal_index: &mut HashMap<String, usize>) {
+fn plan_activities(
+    p: &mut Planner<'_>,
+    f: &SourceFile,
+    existing: &Existing,
+    deal_index: &mut HashMap<String, usize>,
+    planned: &mut HashMap<String, PlannedStep>,
+) {
     let Some(m) = p.mapping.activity.clone() else { return };
-    let (ext, deal, contact, user) = (
+    let (ext, deal, deal_title, contact, user) = (
         f.find(m.external_id.as_ref()),
         f.find(m.deal.as_ref()),
+        f.find(m.deal_title.as_ref()),
         f.find(m.contact.as_ref()),
         f.find(m.user.as_ref()),
     );
@@ -1190,6 +1227,7 @@ fn plan_activities(p: &mut Planner<'_>, f: &SourceFile, existing: &Existing, dea
             return;
         }
     };
+    let titles = deal_title.map(|_| deals_by_title(p, existing));
     let rules_of = Rules {
         ladder: &p.session.org.ladder,
         cadence: &p.session.org.cadence,
@@ -1199,40 +1237,33 @@ fn plan_activities(p: &mut Planner<'_>, f: &SourceFile, existing: &Existing, dea
         if p.deleted(f, rec) {
             continue;
         }
-        if status.is_some() && !cell(rec, status).is_some_and(|s| done.contains(&lower(s))) {
-            p.report.warn("activity not done yet: skipped");
-            continue;
-        }
+        let happened = status.is_none() || cell(rec, status).is_some_and(|s| done.contains(&lower(s)));
         let ext_id = cell(rec, ext);
-        if ext_id.is_some_and(|e| existing.interactions.contains(e)) {
+        if happened && ext_id.is_some_and(|e| existing.interactions.contains(e)) {
             continue;
         }
-        let Some(deal_ext) = cell(rec, deal) else {
-            p.report.warn("activity not linked to a deal: skipped");
-            continue;
-        };
-        let index = match deal_index.get(deal_ext) {
-            Some(i) => *i,
-            None => match existing.deals.get(deal_ext) {
-                Some((d, product)) => {
-                    let mut next = d.clone();
-                    next.version += 1;
-                    p.report.deals_updated += 1;
-                    p.report.deals_unchanged = p.report.deals_unchanged.saturating_sub(1);
-                    p.batch.deals.push(DealWrite {
-                        deal: next,
-                        product: product.clone(),
-                        before: Some(d.clone()),
-                    });
-                    deal_index.insert(deal_ext.to_owned(), p.batch.deals.len() - 1);
-                    p.batch.deals.len() - 1
+        let deal_ext = match (cell(rec, deal), cell(rec, deal_title), &titles) {
+            (Some(e), ..) => e.to_owned(),
+            (None, Some(t), Some(titles)) => match titles.get(&lower(t)) {
+                Some(Some(e)) => e.clone(),
+                Some(None) => {
+                    p.report.warn("activity's deal title names more than one deal: skipped");
+                    continue;
                 }
                 None => {
                     p.report.warn("activity not linked to an imported deal: skipped");
                     continue;
                 }
             },
+            _ => {
+                p.report.warn("activity not linked to a deal: skipped");
+                continue;
+            }
         };
+        if !deal_index.contains_key(&deal_ext) && !existing.deals.contains_key(&deal_ext) {
+            p.report.warn("activity not linked to an imported deal: skipped");
+            continue;
+        }
         let occurred_at = match cell(rec, at).map(|v| (v, p.timestamp(&rule, v))) {
             Some((_, Ok(t))) => t,
             Some((v, Err(r))) => {
@@ -1240,34 +1271,51 @@ fn plan_activities(p: &mut Planner<'_>, f: &SourceFile, existing: &Existing, dea
                 continue;
             }
             None => {
-                p.report
-                    .errors
-                    .push(file_error(f, *line, at, "", "an activity has the date it happened"));
+                let rule = if happened {
+                    "an activity has the date it happened"
+                } else {
+                    "a planned activity has the date it is due"
+                };
+                p.report.errors.push(file_error(f, *line, at, "", rule));
                 continue;
             }
         };
-        let kind_word = cell(rec, kind).map(lower).unwrap_or_default();
-        let kind = match kind_word.as_str() {
-            "email" | "listemail" => InteractionKind::Email,
-            "meeting" | "event" => InteractionKind::Meeting,
-            "visit" => InteractionKind::Visit,
-            "message" | "sms" => InteractionKind::Message,
-            _ => InteractionKind::Call,
-        };
-        let user_id = cell(rec, user)
-            .and_then(|u| {
-                let (name, email) = p.source_users.get(u).cloned().unwrap_or((Some(u.to_owned()), None));
-                email
-                    .and_then(|e| p.users_by_email.get(&lower(&e)).copied())
-                    .or_else(|| name.and_then(|n| p.users_by_name.get(&lower(&n)).copied()))
-            })
-            .map_or(p.batch.deals[index].deal.owner.id, |o| o.id);
+        let kind = cell(rec, kind).map_or(InteractionKind::Call, kind_of);
+        let user_id = cell(rec, user).and_then(|u| {
+            let (name, email) = p.source_users.get(u).cloned().unwrap_or((Some(u.to_owned()), None));
+            email
+                .and_then(|e| p.users_by_email.get(&lower(&e)).copied())
+                .or_else(|| name.and_then(|n| p.users_by_name.get(&lower(&n)).copied()))
+                .map(|o| o.id)
+        });
+        if !happened {
+            // The earliest planned activity is the one the deal waits on.
+            let step = PlannedStep {
+                due: occurred_at,
+                kind: Some(kind),
+                by: user_id,
+            };
+            match planned.get(&deal_ext) {
+                Some(earlier) if earlier.due <= step.due => {}
+                _ => {
+                    planned.insert(deal_ext, step);
+                }
+            }
+            continue;
+        }
+        let index = existing_deal_in_batch(p, existing, deal_index, &deal_ext);
         let contact_id = cell(rec, contact)
-            .and_then(|v| p.contacts.by_external.get(v))
+            .and_then(|v| {
+                p.contacts
+                    .by_external
+                    .get(v)
+                    .or_else(|| p.contacts.by_email.get(&lower(v)))
+                    .or_else(|| p.contacts.by_name.get(&lower(v)))
+            })
             .map(|c| ContactId(*c));
         let deal_id = p.batch.deals[index].deal.id;
         let input = ImportedActivity {
-            user: user_id,
+            user: user_id.unwrap_or(p.batch.deals[index].deal.owner.id),
             contact: contact_id,
             kind,
             occurred_at,
@@ -1281,5 +1329,92 @@ fn plan_activities(p: &mut Planner<'_>, f: &SourceFile, existing: &Existing, dea
                 _ => None,
             })),
         }
+    }
+}
+
+/// The kind of interaction a source's activity type names; a call when it names none of
+/// ours (a task, a deadline).
+fn kind_of(source: &str) -> InteractionKind {
+    match lower(source).as_str() {
+        "email" | "e-mail" | "listemail" => InteractionKind::Email,
+        "meeting" | "event" | "lunch" => InteractionKind::Meeting,
+        "visit" => InteractionKind::Visit,
+        "message" | "sms" => InteractionKind::Message,
+        _ => InteractionKind::Call,
+    }
+}
+
+/// The deals an activity can name by title, by lower-cased title: `None` where a title
+/// names more than one deal (a guess would log the activity on the wrong deal).
+fn deals_by_title(p: &Planner<'_>, existing: &Existing) -> HashMap<String, Option<String>> {
+    let mut out: HashMap<String, Option<String>> = HashMap::new();
+    let written = p.batch.deals.iter().map(|w| &w.deal);
+    for d in written.chain(existing.deals.values().map(|(d, _)| d)) {
+        let Some(e) = &d.external_id else { continue };
+        out.entry(lower(&d.title))
+            .and_modify(|found| {
+                if found.as_ref() != Some(e) {
+                    *found = None;
+                }
+            })
+            .or_insert_with(|| Some(e.clone()));
+    }
+    out
+}
+
+/// The batch index of the deal with external id `ext`, adding the stored deal as its next
+/// version when this import has not written it yet. The deal is in one or the other
+/// (checked by the caller).
+fn existing_deal_in_batch(
+    p: &mut Planner<'_>,
+    existing: &Existing,
+    deal_index: &mut HashMap<String, usize>,
+    ext: &str,
+) -> usize {
+    if let Some(i) = deal_index.get(ext) {
+        return *i;
+    }
+    let (d, product) = &existing.deals[ext];
+    let mut next = d.clone();
+    next.version += 1;
+    p.report.deals_updated += 1;
+    p.report.deals_unchanged = p.report.deals_unchanged.saturating_sub(1);
+    p.batch.deals.push(DealWrite {
+        deal: next,
+        product: product.clone(),
+        before: Some(d.clone()),
+    });
+    deal_index.insert(ext.to_owned(), p.batch.deals.len() - 1);
+    p.batch.deals.len() - 1
+}
+
+/// Makes each deal's earliest planned activity its next step (core
+/// `schedule_planned_step`); a stored deal is written only when its step changes.
+fn schedule_planned(
+    p: &mut Planner<'_>,
+    existing: &Existing,
+    deal_index: &mut HashMap<String, usize>,
+    planned: HashMap<String, PlannedStep>,
+) {
+    let rules_of = Rules {
+        ladder: &p.session.org.ladder,
+        cadence: &p.session.org.cadence,
+    };
+    for (ext, step) in planned {
+        let current = match deal_index.get(&ext) {
+            Some(i) => &p.batch.deals[*i].deal,
+            None => &existing.deals[&ext].0,
+        };
+        if current.next_step().is_none() {
+            p.report.warn("planned activity on a closed deal: skipped");
+            continue;
+        }
+        let mut next = current.clone();
+        if !rules::schedule_planned_step(&mut next, rules_of, &step, p.now) {
+            continue;
+        }
+        let index = existing_deal_in_batch(p, existing, deal_index, &ext);
+        p.batch.deals[index].deal.state = next.state;
+        p.planned_steps.insert(next.id);
     }
 }

@@ -193,11 +193,21 @@ pub fn section_of(mapping: &Mapping, file: &SourceFile) -> Option<Section> {
             vec![m.at.as_ref()],
         ));
     }
+    // An activity names its deal by external id or by title: either column identifies it.
+    let activity_deal = mapping.activity.as_ref().and_then(|m| {
+        let names: Vec<String> = [&m.deal, &m.deal_title]
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c.names())
+            .map(str::to_owned)
+            .collect();
+        (!names.is_empty()).then_some(Col::Any(names))
+    });
     if let Some(m) = &mapping.activity {
         sections.push((
             Section::Activity,
             m.file.as_deref(),
-            vec![m.deal.as_ref(), m.at.as_ref()],
+            vec![activity_deal.as_ref(), m.at.as_ref()],
             vec![m.notes.as_ref(), m.status.as_ref()],
         ));
     }

@@ -70,6 +70,10 @@ const GUESSES: &[(&str, &[&str])] = &[
         "lost_reason",
         &["lost reason", "closed lost reason", "loss reason", "reason"],
     ),
+    (
+        "next_step",
+        &["next activity date", "next step date", "next_step_due", "next activity"],
+    ),
 ];
 
 fn guess<'h>(headers: &'h [String], words: &[&str], taken: &BTreeSet<&'h str>) -> Option<&'h str> {

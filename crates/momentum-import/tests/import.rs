@@ -500,7 +500,10 @@ fn salesforce_exports_keep_their_stage_history(db: &TestDb) {
     assert_eq!(d.title, "Hill Group - Business Loans - June 2023");
     assert_eq!((d.status(), d.value_minor), (DealStatus::Won, Some(165_199_336)));
     assert_eq!(d.created_at, "2024-01-22T16:14:25Z".parse().unwrap());
-    assert_eq!(report.warnings["activity not done yet: skipped"], 75);
+    // Its tasks are linked to accounts or nothing, not to deals: none is logged or planned.
+    assert_eq!(report.warnings["activity not linked to a deal: skipped"], 45);
+    assert_eq!(report.warnings["activity not linked to an imported deal: skipped"], 30);
+    assert_eq!((report.interactions, report.next_steps_planned), (0, 0));
 
     // The coaching reports see the imported history: the summary counts the 86 deals and
     // the won value, from the summaries the import rebuilt.
@@ -557,7 +560,7 @@ fn salesforce_users_tasks_footers_and_deleted_rows(db: &TestDb) {
         (report.deals_created, report.users_created, report.interactions),
         (1, 0, 2)
     );
-    assert_eq!(report.warnings["activity not done yet: skipped"], 1);
+    assert_eq!(report.next_steps_planned, 1, "the task not started is the next step");
     let all = deals(&mut store, &s);
     assert_eq!(all.len(), 1, "the deleted row and the report footer are not deals");
     let d = &all[0];
@@ -580,11 +583,22 @@ fn salesforce_users_tasks_footers_and_deleted_rows(db: &TestDb) {
             (InteractionKind::Email, "Sent the deck", Outcome::Stayed)
         ]
     );
+    let step = d.next_step().expect("an open deal has a next step");
+    assert_eq!(
+        (step.due, step.kind, step.set_by, step.buyer_committed),
+        (
+            "2026-12-01T00:00:00Z".parse().unwrap(),
+            InteractionKind::Email,
+            Some(dana.id),
+            false
+        ),
+        "the open task \"Send proposal\" due 12/1/26, not a follow-up from the cadence"
+    );
     let again = run(&mut store, &s, &fixtures("salesforce-report"), &mapping, false);
     assert_eq!(
-        (again.deals_updated, again.interactions),
-        (0, 0),
-        "tasks are not logged twice"
+        (again.deals_updated, again.interactions, again.next_steps_planned),
+        (0, 0, 0),
+        "tasks are not logged or planned twice"
     );
     assert_eq!(ops::show_deal(&mut store, &s, d.id).unwrap().interactions.len(), 2);
 }
@@ -630,13 +644,15 @@ fn hubspot_and_pipedrive_exports_import(db: &TestDb) {
         "internal stage values are read too"
     );
 
-    let report = run(
-        &mut store,
-        &s,
-        &fixtures("pipedrive"),
-        &Mapping::vendor(Vendor::Pipedrive),
-        false,
-    );
+    // Pipedrive: deals, people and organizations first, then with the activities export.
+    let pipedrive = Mapping::vendor(Vendor::Pipedrive);
+    let all_files = fixtures("pipedrive");
+    let without_activities: Vec<PathBuf> = all_files
+        .iter()
+        .filter(|p| !p.ends_with("activities-export.csv"))
+        .cloned()
+        .collect();
+    let report = run(&mut store, &s, &without_activities, &pipedrive, false);
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
     assert_eq!(
         (report.deals_created, report.accounts_created, report.contacts_created),
@@ -648,8 +664,44 @@ fn hubspot_and_pipedrive_exports_import(db: &TestDb) {
         (d.currency, d.value_minor, d.stage),
         (Currency::EUR, Some(1_500_000), Step(5))
     );
+    let planned_due: Timestamp = "2026-11-12T00:00:00Z".parse().unwrap();
+    let step = d.next_step().unwrap();
+    assert_eq!(
+        (step.due, step.kind, report.next_steps_planned),
+        (planned_due, InteractionKind::Call, 1),
+        "\"Deal - Next activity date\" is the open deal's next step"
+    );
     let won = by_external(&all, "102");
     assert_eq!(won.state.closed_at(), Some("2024-06-18T16:00:00Z".parse().unwrap()));
+
+    let report = run(&mut store, &s, &all_files, &pipedrive, false);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        (report.deals_created, report.deals_updated, report.interactions),
+        (0, 1, 1),
+        "the done activity is logged on the deal its title names"
+    );
+    assert_eq!(report.warnings["planned activity on a closed deal: skipped"], 1);
+    assert_eq!(report.warnings["activity not linked to a deal: skipped"], 1);
+    let view = ops::show_deal(&mut store, &s, d.id).unwrap();
+    let logged: Vec<_> = view.interactions.iter().map(|i| (i.kind, i.notes.as_str())).collect();
+    assert_eq!(logged, [(InteractionKind::Call, "Intro call")]);
+    let d = by_external(&deals(&mut store, &s), "101").clone();
+    let step = d.next_step().unwrap();
+    assert_eq!(
+        (step.due, step.kind),
+        (planned_due, InteractionKind::Meeting),
+        "the earliest \"To do\" activity (a meeting on the 12th, not the e-mail on the 20th)"
+    );
+    assert_eq!(step.set_by, Some(d.owner.id), "assigned to Elaine, the deal's owner");
+    assert!(!step.buyer_committed);
+
+    let again = run(&mut store, &s, &all_files, &pipedrive, false);
+    assert_eq!(
+        (again.deals_updated, again.interactions, again.next_steps_planned),
+        (0, 0, 0),
+        "a re-import logs and plans nothing twice"
+    );
 }
 
 fn auto_dates_refuse_an_ambiguous_file(db: &TestDb) {

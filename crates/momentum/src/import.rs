@@ -190,7 +190,7 @@ fn human(r: &Report, credentials: Option<&(String, String)>, new_org: bool) -> S
         "Imported"
     };
     s.push_str(&format!(
-        "{verb} into {}{}: {} rows read; deals {} created, {} updated, {} unchanged; accounts {} created, {} updated; contacts {} created, {} updated; {} users created; {} stage changes, {} activities recorded.\n",
+        "{verb} into {}{}: {} rows read; deals {} created, {} updated, {} unchanged; accounts {} created, {} updated; contacts {} created, {} updated; {} users created; {} stage changes, {} activities recorded; {} next steps as the source planned them.\n",
         r.org,
         if new_org { " (a new org)" } else { "" },
         r.rows,
@@ -204,6 +204,7 @@ fn human(r: &Report, credentials: Option<&(String, String)>, new_org: bool) -> S
         r.users_created,
         r.decisions,
         r.interactions,
+        r.next_steps_planned,
     ));
     if !r.warnings.is_empty() {
         s.push_str("Warnings:\n");

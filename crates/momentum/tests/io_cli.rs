@@ -84,6 +84,8 @@ fn an_export_reimports_as_it_was(db: &TestDb) {
         "closed",
         "lost_category",
         "lost_reason",
+        "next_step_due",
+        "next_step_kind",
     ];
     assert_eq!(columns(&exported, &keep), columns(&again, &keep));
     // And once more into the copy: nothing changes.
