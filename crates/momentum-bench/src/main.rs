@@ -1,7 +1,8 @@
 //! `momentum-bench`: one benchmark run against one database, printing each figure with
 //! its target and ratio as rows of a Markdown table (BENCHMARKS.md).
 //!
-//! Usage: `momentum-bench --momentum target/release/momentum --db LOCATION [--quick]`
+//! Usage: `momentum-bench --momentum target/release/momentum --db LOCATION [--quick]
+//! [--only reads|writes|capacity] [--seconds N]`
 //!
 //! In order: the raw database limit (recorded log-interaction transactions replayed
 //! through the driver, bulk rows), then the real `momentum serve` on a loopback port:
@@ -9,6 +10,8 @@
 //! mixed seller workload, and the server's memory. `scripts/bench` drives it on both
 //! databases and adds the reports and import benchmarks. The run writes to the database
 //! (interactions and deals logged through the API), so it is meant for demo databases.
+//! `--only` runs one phase against the server and skips the raw limit (for profiling one
+//! figure under `perf`, or comparing a change); `--seconds` sets each figure's duration.
 
 mod http;
 mod load;
@@ -30,23 +33,60 @@ struct Args {
     momentum: String,
     db: String,
     quick: bool,
+    only: Option<Phase>,
+    seconds: Option<u64>,
+}
+
+/// The server phases `--only` picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Writes,
+    Reads,
+    Capacity,
+}
+
+impl Args {
+    fn runs(&self, phase: Phase) -> bool {
+        self.only.is_none_or(|p| p == phase)
+    }
 }
 
 fn args() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
-    let (mut momentum, mut db, mut quick) = (None, None, false);
+    let usage =
+        "usage: momentum-bench --momentum BIN --db LOCATION [--quick] [--only reads|writes|capacity] [--seconds N]";
+    let (mut momentum, mut db, mut quick, mut only, mut seconds) = (None, None, false, None, None);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--momentum" => momentum = it.next(),
             "--db" => db = it.next(),
             "--quick" => quick = true,
-            _ => bail!("unknown argument {a:?}; usage: momentum-bench --momentum BIN --db LOCATION [--quick]"),
+            "--only" => {
+                only = Some(match it.next().as_deref() {
+                    Some("reads") => Phase::Reads,
+                    Some("writes") => Phase::Writes,
+                    Some("capacity") => Phase::Capacity,
+                    other => bail!("--only {other:?}: one of reads, writes, capacity; {usage}"),
+                })
+            }
+            "--seconds" => {
+                let v = it.next();
+                seconds = Some(
+                    v.as_deref()
+                        .and_then(|v| v.parse().ok())
+                        .filter(|n| *n > 0)
+                        .with_context(|| format!("--seconds {v:?}: a whole number of seconds above 0; {usage}"))?,
+                )
+            }
+            _ => bail!("unknown argument {a:?}; {usage}"),
         }
     }
     Ok(Args {
         momentum: momentum.context("--momentum BIN is required")?,
         db: db.context("--db LOCATION is required")?,
         quick,
+        only,
+        seconds,
     })
 }
 
@@ -125,11 +165,15 @@ fn main() -> anyhow::Result<()> {
     let t = Table {
         backend: if pg { "PostgreSQL" } else { "SQLite" },
     };
-    let secs = Duration::from_secs(if args.quick { 1 } else { 5 });
+    let secs = Duration::from_secs(args.seconds.unwrap_or(if args.quick { 1 } else { 5 }));
     let mut store = Store::open(&args.db).context("opening the database")?;
 
     // ---- The limit: the same transaction straight through the driver.
-    let want = if args.quick { 2_000 } else { 40_000 };
+    let want = match (args.only, args.quick) {
+        (Some(_), _) => 0,
+        (None, true) => 2_000,
+        (None, false) => 40_000,
+    };
     let open: Vec<(i64, String)> = rows(
         &mut store,
         "SELECT d.deal_id, u.email FROM deals d JOIN users u ON u.org_id = d.org_id AND u.user_id = d.owner_id \
@@ -147,7 +191,9 @@ fn main() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     let raw_single;
-    if pg {
+    if args.only.is_some() {
+        raw_single = 0.0;
+    } else if pg {
         raw_single = raw::postgres_replay(&args.db, txs.clone(), 16)?;
         t.rate("raw log-interaction, 16 connections, one commit each", raw_single, None);
     } else {
@@ -157,8 +203,10 @@ fn main() -> anyhow::Result<()> {
         let grouped = raw::sqlite_replay(&args.db, b, 16)?;
         t.rate("raw log-interaction, 16 to a commit", grouped, None);
     }
-    let bulk = raw::bulk(&args.db, &txs, if args.quick { 100_000 } else { 1_000_000 })?;
-    t.rate("raw bulk insert, interaction rows", bulk, None);
+    if args.only.is_none() {
+        let bulk = raw::bulk(&args.db, &txs, if args.quick { 100_000 } else { 1_000_000 })?;
+        t.rate("raw bulk insert, interaction rows", bulk, None);
+    }
 
     // ---- Who the load acts as.
     let sellers = sellers(&mut store, if args.quick { 4 } else { 16 })?;
@@ -209,7 +257,8 @@ fn run_load(
     let pg = momentum_store::is_postgres_url(&args.db);
 
     // ---- Writes over HTTP.
-    for clients in [1, 16] {
+    let write_clients: &[usize] = if args.runs(Phase::Writes) { &[1, 16] } else { &[] };
+    for &clients in write_clients {
         let s = sellers.clone();
         let mut out = load::closed(addr, clients, secs, move |c, i| {
             // Client c logs on its own deals only, so no two clients touch one deal.
@@ -225,7 +274,7 @@ fn run_load(
         });
         let what = format!("HTTP log-interaction, {clients} client(s)");
         t.latency(&what, &mut out, None);
-        if clients == 16 {
+        if clients == 16 && raw_single > 0.0 {
             let rate = out.rate();
             t.rate(
                 &format!("{what}: vs 60% of raw"),
@@ -237,7 +286,7 @@ fn run_load(
             }
         }
     }
-    for clients in [1, 16] {
+    for &clients in write_clients {
         let s = sellers.clone();
         let body = format!(r#"{{"title":"Benchmark deal","value":{{"minor":250000,"currency":"{currency}"}}}}"#);
         let mut out = load::closed(addr, clients, secs, move |c, _| {
@@ -265,7 +314,7 @@ fn run_load(
             None,
         ),
     ];
-    for (what, make, ceiling) in reads {
+    for (what, make, ceiling) in reads.into_iter().filter(|_| args.runs(Phase::Reads)) {
         let s = sellers.clone();
         let mut out = load::closed(addr, 1, secs, move |_, i| make(&s[i % s.len()], i / s.len()));
         t.latency(&format!("HTTP {what}, 1 client"), &mut out, ceiling);
@@ -281,7 +330,11 @@ fn run_load(
     let mut bad: Option<f64> = None;
     let mut n = 5_000.0;
     let mut tries = 0;
-    let max_tries = if args.quick { 5 } else { 9 };
+    let max_tries = match (args.runs(Phase::Capacity), args.quick) {
+        (false, _) => 0,
+        (true, true) => 5,
+        (true, false) => 9,
+    };
     while tries < max_tries {
         tries += 1;
         let mut out = mixed(addr, &sellers, manager, n, step);
@@ -308,6 +361,7 @@ fn run_load(
         };
     }
     match sellers_ok {
+        _ if max_tries == 0 => {}
         Some((n, mut out)) => t.row(
             "capacity: active sellers at p99 < 100 ms (mixed workload)",
             format!(
