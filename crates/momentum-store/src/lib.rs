@@ -199,6 +199,16 @@ impl Store {
         }
     }
 
+    /// One read statement on its own, with no BEGIN and COMMIT around it: a single
+    /// statement reads one snapshot anyway, and on PostgreSQL that saves two round trips.
+    /// For reads done on every request (the session that names its user and org).
+    pub fn read_statement(&mut self, sql: &str, params: &[sql::Val]) -> StoreResult<Vec<sql::Row>> {
+        match &mut self.db {
+            Db::Sqlite(conn) => SqliteConn(conn).query(sql, params),
+            Db::Postgres(client) => PgConn::cached(client.as_mut(), &mut self.statements).query(sql, params),
+        }
+    }
+
     /// Drops every Momentum table and rebuilds an empty schema (`demo --force`).
     pub fn reset(&mut self) -> StoreResult<()> {
         let drop = match self.backend() {

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::error::StoreResult;
 use crate::map::{self, corrupt, DealRow};
-use crate::sql::{Sql, Val};
+use crate::sql::{Row, Sql, Val};
 use crate::Store;
 
 pub use crate::map::DealRow as LoadedDeal;
@@ -71,12 +71,16 @@ pub fn org_names(store: &mut Store) -> StoreResult<Vec<String>> {
     })
 }
 
+/// The org's columns, as `o.`: [`org_from`] reads them from the front of a row (or from an
+/// offset, when a query reads the org with the session that names it).
+pub(crate) const ORG_COLS_O: &str = "o.org_id, o.name, o.currency, o.timezone, o.cadence_first_every_days, \
+     o.cadence_first_for_days, o.cadence_then_every_days, o.created_at";
+
 /// The org with its ladder and cadence.
 pub(crate) fn load_org(tx: &mut dyn Sql, id: OrgId) -> StoreResult<Org> {
     let row = tx
         .query_one(
-            "SELECT org_id, name, currency, timezone, cadence_first_every_days, cadence_first_for_days, \
-             cadence_then_every_days, created_at FROM orgs WHERE org_id = $1",
+            &format!("SELECT {ORG_COLS_O} FROM orgs o WHERE o.org_id = $1"),
             &[id.0.into()],
         )?
         .ok_or_else(|| DomainError::not_found("org", id))?;
@@ -88,15 +92,20 @@ pub(crate) fn load_org(tx: &mut dyn Sql, id: OrgId) -> StoreResult<Org> {
         .iter()
         .map(|r| r.text(0).map(str::to_owned))
         .collect::<StoreResult<Vec<_>>>()?;
-    let days = |i| map::count(&row, i);
+    org_from(&row, 0, names)
+}
+
+/// The org whose [`ORG_COLS_O`] start at column `at` of `row`, with its ladder's step names.
+pub(crate) fn org_from(row: &Row, at: usize, ladder: Vec<String>) -> StoreResult<Org> {
+    let days = |i| map::count(row, at + i);
     Ok(Org {
-        id,
-        name: row.text(1)?.to_owned(),
-        currency: map::currency(&row, 2)?,
-        timezone: row.text(3)?.to_owned(),
-        ladder: Ladder::new(names).map_err(corrupt)?,
+        id: OrgId(row.int(at)?),
+        name: row.text(at + 1)?.to_owned(),
+        currency: map::currency(row, at + 2)?,
+        timezone: row.text(at + 3)?.to_owned(),
+        ladder: Ladder::new(ladder).map_err(corrupt)?,
         cadence: Cadence::new(days(4)?, days(5)?, days(6)?).map_err(corrupt)?,
-        created_at: map::read_ts(&row, 7)?,
+        created_at: map::read_ts(row, at + 7)?,
     })
 }
 
