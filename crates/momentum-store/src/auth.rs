@@ -100,7 +100,7 @@ fn read_session(
         *USER_COLS_U,
         ops::ORG_COLS_O,
     );
-    let mut rows = store.read_statement(&sql, params)?.into_iter();
+    let mut rows = store.read_statements(|tx| tx.query(&sql, params))?.into_iter();
     let Some(first) = rows.next() else {
         return Ok(None);
     };

@@ -199,13 +199,16 @@ impl Store {
         }
     }
 
-    /// One read statement on its own, with no BEGIN and COMMIT around it: a single
-    /// statement reads one snapshot anyway, and on PostgreSQL that saves two round trips.
-    /// For reads done on every request (the session that names its user and org).
-    pub fn read_statement(&mut self, sql: &str, params: &[sql::Val]) -> StoreResult<Vec<sql::Row>> {
+    /// Reads that need not share one snapshot: on PostgreSQL each statement runs on its own,
+    /// with no BEGIN and COMMIT around them (two round trips of the few a page takes), so
+    /// each sees the latest commit; on SQLite, where a transaction costs no round trip,
+    /// they share one as in [`Store::read`]. For what every request reads (the session
+    /// with its user and org: one statement) and pages whose parts need not agree to the
+    /// instant (Today's list, its contacts, the check-in reminder).
+    pub fn read_statements<T>(&mut self, f: impl FnOnce(&mut dyn Sql) -> StoreResult<T>) -> StoreResult<T> {
         match &mut self.db {
-            Db::Sqlite(conn) => SqliteConn(conn).query(sql, params),
-            Db::Postgres(client) => PgConn::cached(client.as_mut(), &mut self.statements).query(sql, params),
+            Db::Sqlite(_) => self.read(f),
+            Db::Postgres(client) => f(&mut PgConn::cached(client.as_mut(), &mut self.statements)),
         }
     }
 
