@@ -103,7 +103,8 @@ type MakeRead = Box<dyn Fn(&Seller, usize) -> Request + Send + Sync>;
 
 /// Prints one row of the results table.
 struct Table {
-    backend: &'static str,
+    /// The database and its size: "SQLite, 1M deals".
+    backend: String,
 }
 
 impl Table {
@@ -151,6 +152,15 @@ fn two_figures(x: f64) -> f64 {
     (x / unit).round() * unit
 }
 
+/// 2,000 as "2k", 100,000 as "100k", 1,000,000 as "1M".
+fn short_count(n: i64) -> String {
+    match n {
+        n if n >= 1_000_000 => format!("{}M", two_figures(n as f64) / 1e6),
+        n if n >= 1_000 => format!("{}k", two_figures(n as f64) / 1e3),
+        n => n.to_string(),
+    }
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -162,11 +172,18 @@ fn rows(store: &mut Store, sql: &str, params: &[Val]) -> anyhow::Result<Vec<Row>
 fn main() -> anyhow::Result<()> {
     let args = args()?;
     let pg = momentum_store::is_postgres_url(&args.db);
-    let t = Table {
-        backend: if pg { "PostgreSQL" } else { "SQLite" },
-    };
     let secs = Duration::from_secs(args.seconds.unwrap_or(if args.quick { 1 } else { 5 }));
     let mut store = Store::open(&args.db).context("opening the database")?;
+    let deals = rows(&mut store, "SELECT COUNT(*) FROM deals", &[])?
+        .first()
+        .map_or(Ok(0), |r| r.int(0))?;
+    let t = Table {
+        backend: format!(
+            "{}, {} deals",
+            if pg { "PostgreSQL" } else { "SQLite" },
+            short_count(deals)
+        ),
+    };
 
     // ---- The limit: the same transaction straight through the driver.
     let want = match (args.only, args.quick) {

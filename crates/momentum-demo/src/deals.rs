@@ -113,11 +113,11 @@ impl<'a> World<'a> {
             // twelve) and say no a little more, so about the same share of deals is won.
             pace_permille: match scale {
                 Scale::Small => 1000,
-                Scale::Large => 1500,
+                Scale::Medium | Scale::Large => 1500,
             },
             refusal_permille: match scale {
                 Scale::Small => 1000,
-                Scale::Large => 1250,
+                Scale::Medium | Scale::Large => 1250,
             },
         }
     }

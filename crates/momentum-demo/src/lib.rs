@@ -56,6 +56,9 @@ use momentum_core::DomainError;
 pub enum Scale {
     /// 1 admin, 2 managers, 8 sellers, ~300 accounts, 2,000 deals, ~25,000 interactions.
     Small,
+    /// The large demo's people (200 sellers in 20 teams) with 100,000 deals and 10,000
+    /// accounts: the benchmark's reads at a tenth of the size.
+    Medium,
     /// 1,000,000 deals and ~10,000,000 interactions, for benchmarks.
     Large,
 }
@@ -65,6 +68,7 @@ impl Scale {
     pub fn deals(self) -> u64 {
         match self {
             Scale::Small => 2_000,
+            Scale::Medium => 100_000,
             Scale::Large => 1_000_000,
         }
     }

@@ -104,7 +104,7 @@ const LARGE_TEAM_SIZE: usize = 10;
 fn won_value_per_deal_minor(scale: Scale) -> i64 {
     match scale {
         Scale::Small => 830_000,
-        Scale::Large => 1_110_000,
+        Scale::Medium | Scale::Large => 1_110_000,
     }
 }
 
@@ -219,7 +219,7 @@ fn make_users(scale: Scale, at: i64, rng: &mut ChaCha8Rng) -> (Vec<User>, Vec<Se
         );
         seller_user(&mut users, i, s.skill_permille, s.gives_up_early, s.asks_too_early, 100);
     }
-    if scale == Scale::Large {
+    if scale != Scale::Small {
         for (first, last) in MANAGER_NAMES {
             let email = format!("{}.manager@{DOMAIN}", first.to_lowercase());
             let name = format!("{first} {last}");
@@ -253,6 +253,7 @@ fn make_users(scale: Scale, at: i64, rng: &mut ChaCha8Rng) -> (Vec<User>, Vec<Se
 fn make_accounts(scale: Scale, at: i64, rng: &mut ChaCha8Rng) -> (Vec<Account>, Vec<Contact>, Vec<AccountRef>) {
     let n = match scale {
         Scale::Small => 300,
+        Scale::Medium => 10_000,
         Scale::Large => 100_000,
     };
     let admin = Actor {
@@ -462,6 +463,14 @@ mod tests {
             .filter(|s| s.gives_up_early || s.asks_too_early)
             .collect();
         assert_eq!(planted.len(), 4, "the planted sellers are the same four at every scale");
+    }
+
+    #[test]
+    fn medium_has_the_large_cast_and_a_tenth_of_its_accounts() {
+        let (medium, large) = (cast(Scale::Medium), cast(Scale::Large));
+        assert_eq!(medium.people.users, large.people.users);
+        assert_eq!(medium.people.accounts.len(), 10_000);
+        assert_eq!(Scale::Medium.deals(), Scale::Large.deals() / 10);
     }
 
     #[test]
