@@ -2,7 +2,7 @@
 //! its target and ratio as rows of a Markdown table (BENCHMARKS.md).
 //!
 //! Usage: `momentum-bench --momentum target/release/momentum --db LOCATION [--quick]
-//! [--only reads|writes|capacity] [--seconds N]`
+//! [--only reads|writes|capacity] [--seconds N] [--sellers N]`
 //!
 //! In order: the raw database limit (recorded log-interaction transactions replayed
 //! through the driver, bulk rows), then the real `momentum serve` on a loopback port:
@@ -11,7 +11,8 @@
 //! databases and adds the reports and import benchmarks. The run writes to the database
 //! (interactions and deals logged through the API), so it is meant for demo databases.
 //! `--only` runs one phase against the server and skips the raw limit (for profiling one
-//! figure under `perf`, or comparing a change); `--seconds` sets each figure's duration.
+//! figure under `perf`, or comparing a change); `--seconds` sets each figure's duration;
+//! `--sellers N` runs the capacity workload once at N sellers instead of searching.
 
 mod http;
 mod load;
@@ -35,6 +36,8 @@ struct Args {
     quick: bool,
     only: Option<Phase>,
     seconds: Option<u64>,
+    /// Run the capacity workload once at this many sellers, for `--seconds`.
+    sellers: Option<f64>,
 }
 
 /// The server phases `--only` picks.
@@ -54,13 +57,17 @@ impl Args {
 fn args() -> anyhow::Result<Args> {
     let mut it = std::env::args().skip(1);
     let usage =
-        "usage: momentum-bench --momentum BIN --db LOCATION [--quick] [--only reads|writes|capacity] [--seconds N]";
-    let (mut momentum, mut db, mut quick, mut only, mut seconds) = (None, None, false, None, None);
+        "usage: momentum-bench --momentum BIN --db LOCATION [--quick] [--only reads|writes|capacity] [--seconds N] [--sellers N]";
+    let (mut momentum, mut db, mut quick, mut only, mut seconds, mut sellers) = (None, None, false, None, None, None);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--momentum" => momentum = it.next(),
             "--db" => db = it.next(),
             "--quick" => quick = true,
+            "--help" | "-h" => {
+                println!("{usage}");
+                std::process::exit(0);
+            }
             "--only" => {
                 only = Some(match it.next().as_deref() {
                     Some("reads") => Phase::Reads,
@@ -78,6 +85,16 @@ fn args() -> anyhow::Result<Args> {
                         .with_context(|| format!("--seconds {v:?}: a whole number of seconds above 0; {usage}"))?,
                 )
             }
+            "--sellers" => {
+                let v = it.next();
+                sellers = Some(
+                    v.as_deref()
+                        .and_then(|v| v.parse::<u32>().ok())
+                        .filter(|n| *n > 0)
+                        .with_context(|| format!("--sellers {v:?}: a whole number of sellers above 0; {usage}"))?
+                        .into(),
+                )
+            }
             _ => bail!("unknown argument {a:?}; {usage}"),
         }
     }
@@ -87,6 +104,7 @@ fn args() -> anyhow::Result<Args> {
         quick,
         only,
         seconds,
+        sellers,
     })
 }
 
@@ -338,19 +356,20 @@ fn run_load(
     }
 
     // ---- Capacity: the mixed workload at rising seller counts until p99 crosses 100 ms.
-    let step = if args.quick {
-        Duration::from_secs(1)
-    } else {
-        Duration::from_secs(4)
+    let step = match (args.sellers, args.quick) {
+        (Some(_), _) => secs,
+        (None, true) => Duration::from_secs(1),
+        (None, false) => Duration::from_secs(4),
     };
     let mut sellers_ok: Option<(f64, load::Outcome)> = None;
     let mut bad: Option<f64> = None;
-    let mut n = 5_000.0;
+    let mut n = args.sellers.unwrap_or(5_000.0);
     let mut tries = 0;
-    let max_tries = match (args.runs(Phase::Capacity), args.quick) {
-        (false, _) => 0,
-        (true, true) => 5,
-        (true, false) => 9,
+    let max_tries = match (args.runs(Phase::Capacity), args.sellers, args.quick) {
+        (false, ..) => 0,
+        (true, Some(_), _) => 1,
+        (true, None, true) => 5,
+        (true, None, false) => 9,
     };
     while tries < max_tries {
         tries += 1;
