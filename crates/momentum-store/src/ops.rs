@@ -1119,13 +1119,15 @@ pub fn end_of_today(org: &Org, now: Now) -> StoreResult<Timestamp> {
         .map_err(|e| corrupt(format!("end of {}: {e}", now.today)))
 }
 
-/// Today's deals: the top `$4` chosen from the `deals_open` index alone (it holds
-/// the due time, value and id), then only those joined to the rest of the row.
+/// Today's deals: the top `$4` chosen from the `deals_today` index alone (a seller's
+/// open deals in this order, with the due time), then only those joined to the rest of
+/// the row. The `+` keeps the due-time test off `deals_open`, whose range scan would
+/// read every due step and sort them: without statistics, SQLite would take it.
 static TODAY_SQL: LazyLock<String> = LazyLock::new(|| {
     map::DEAL_SELECT.replacen(
         "FROM deals d",
         "FROM (SELECT deal_id FROM deals WHERE org_id = $1 AND owner_id = $2 AND status = 'open' \
-         AND next_due_at < $3 ORDER BY COALESCE(value_minor, 0) DESC, next_due_at, deal_id LIMIT $4) t \
+         AND +next_due_at < $3 ORDER BY COALESCE(value_minor, 0) DESC, next_due_at, deal_id LIMIT $4) t \
          JOIN deals d ON d.org_id = $1 AND d.deal_id = t.deal_id",
         1,
     )

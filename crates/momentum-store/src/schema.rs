@@ -36,6 +36,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_today.sql"),
         include_str!("../migrations/postgres/0006_today.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_today_ranked.sql"),
+        include_str!("../migrations/postgres/0007_today_ranked.sql"),
+    ),
 ];
 
 pub(crate) fn migrate(store: &mut Store) -> StoreResult<()> {

@@ -414,6 +414,8 @@ fn migration_3_backfills_what_the_reports_read(db: &TestDb) {
                 "DROP INDEX deals_for_summary",
                 "DROP INDEX deals_by_close",
                 "DROP INDEX deals_open",
+                // Migration 7's, on a column migration 3 added.
+                "DROP INDEX deals_today",
                 "DROP TABLE interaction_facts",
                 "DROP TABLE deal_days",
                 "DROP TABLE closed_peaks",
