@@ -993,8 +993,6 @@ fn demo(store: &mut Store, args: DemoArgs, out: &mut Out) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// `momentum serve`: config from defaults, momentum.toml, MOMENTUM_* and flags (in that
-/// order of precedence, lowest first), then the server until SIGINT/SIGTERM.
 /// Two malloc arenas for the server, as glibc's `MALLOC_ARENA_MAX=2` would set. By default
 /// glibc gives up to 8 per core to the threads that allocate at once: Tokio's workers and
 /// the blocking threads that run each request's store work, and each arena keeps what its
@@ -1013,10 +1011,11 @@ fn limit_malloc_arenas() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn limit_malloc_arenas() {}
 
+/// `momentum serve`: config from defaults, momentum.toml, MOMENTUM_* and flags (in that
+/// order of precedence, lowest first), then the server until SIGINT/SIGTERM.
 fn serve(cli: &Cli, args: &ServeArgs) -> anyhow::Result<()> {
     let mut config = momentum_web::Config::load(&args.config, std::env::vars())?;
     // `--db` (or MOMENTUM_DB, which clap reads too) wins over the file when given.
-    // `--db` or MOMENTUM_DB (clap reads both) win over the file.
     if let Some(db) = &cli.db {
         config.db = db.clone();
     }
