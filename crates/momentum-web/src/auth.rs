@@ -15,7 +15,7 @@ use momentum_store::ops::Session;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::with_store;
+use crate::db::read_store;
 use crate::error::{ApiError, PageError, WebError};
 use crate::AppState;
 
@@ -111,7 +111,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         let session_hash = sha256_hex(secret);
         let hash = session_hash.clone();
         let now = jiff::Timestamp::now();
-        let found = with_store(state, move |store| {
+        let found = read_store(state, move |store| {
             Ok(momentum_store::auth::session_by_hash(store, org, &hash, now)?)
         })
         .await?;
@@ -141,7 +141,7 @@ impl FromRequestParts<AppState> for ApiUser {
         let (org, token) = split_token(token).ok_or(WebError::Unauthorized)?;
         let hash = sha256_hex(token);
         let now = jiff::Timestamp::now();
-        let session = with_store(state, move |store| {
+        let session = read_store(state, move |store| {
             Ok(momentum_store::auth::session_by_token(store, org, &hash, now)?)
         })
         .await?;

@@ -1,6 +1,6 @@
 //! The database pool. `Store` is synchronous (rusqlite, and the blocking `postgres`
 //! client), so requests run their store work on Tokio's blocking threads, each with a
-//! connection from an r2d2 pool.
+//! connection from an r2d2 pool (short reads on SQLite often on the async thread: see [`read_store`]).
 
 use momentum_store::{Store, StoreError};
 
@@ -52,7 +52,8 @@ pub fn pool(location: &str, size: u32) -> Result<Pool, StoreError> {
         .map_err(|e| StoreError::Database(e.to_string()))
 }
 
-/// Runs `f` with a pooled store on a blocking thread.
+/// Runs `f` with a pooled store on a blocking thread: every write, and reads that may take
+/// long (reports, search, the calendar feed).
 pub async fn with_store<T, F>(state: &AppState, f: F) -> Result<T, WebError>
 where
     T: Send + 'static,
@@ -67,4 +68,31 @@ where
     })
     .await
     .map_err(|e| WebError::Internal(format!("a request's database work panicked: {e}")))?
+}
+
+/// Runs `f`, a short read (a session lookup, a page's or an API answer's data; never a
+/// write), with a pooled store: on SQLite right here on the async thread when a pooled
+/// connection is free at once; otherwise (and on PostgreSQL, whose blocking client cannot
+/// run inside the runtime) on a blocking thread, as [`with_store`].
+///
+/// Why not always a blocking thread, as Tokio advises for blocking work: on this 2-core
+/// machine the trip there and back (two thread hand-offs, twice per request with the
+/// session lookup) cost more CPU than most requests' SQLite work. Under the capacity
+/// benchmark on the 100k-deal demo, running reads here cut the server's context switches by
+/// about two thirds and its CPU per request by about a quarter (BENCHMARKS.md). A SQLite
+/// read in WAL mode never waits for a writer, so it holds the thread for its own work
+/// only: tens of microseconds to a few milliseconds. A write can wait (for the group
+/// commit, or up to the busy timeout for another process's write lock, such as a CLI
+/// import), so writes stay on blocking threads, where the wait holds up no one else.
+pub async fn read_store<T, F>(state: &AppState, f: F) -> Result<T, WebError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Store) -> Result<T, WebError> + Send + 'static,
+{
+    if !state.postgres {
+        if let Some(mut store) = state.pool.try_get() {
+            return f(&mut store);
+        }
+    }
+    with_store(state, f).await
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub pool: db::Pool,
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The database is PostgreSQL (see [`db::read_store`]).
+    pub postgres: bool,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
         momentum_store::Store::open(&config.db)?;
         Ok(AppState {
             pool: db::pool(&config.db, config.pool_size)?,
+            postgres: momentum_store::is_postgres_url(&config.db),
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
         })
@@ -130,7 +133,7 @@ async fn api_problems(request: axum::extract::Request, next: axum::middleware::N
 
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
 async fn healthz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
-    let ok = db::with_store(
+    let ok = db::read_store(
         &state,
         |store| Ok(store.read(|tx| tx.query("SELECT 1", &[]).map(drop))?),
     )

@@ -1,7 +1,7 @@
 //! Hardening on both databases: sign-in limits per account and per address (an office
 //! behind one NAT is not locked out by one person), unknown e-mails answered like wrong
-//! passwords, no token minting through the API, and one password rule checked before any
-//! argon2 work.
+//! passwords, no token minting through the API, one password rule checked before any
+//! argon2 work, and reads that answer while writes wait for the database's write lock.
 
 use std::net::SocketAddr;
 
@@ -279,7 +279,108 @@ fn the_settings_page_uses_the_same_password_rule(db: &TestDb) {
     })
 }
 
+/// While writes wait for the database's write lock (an import in another process holds it,
+/// say), the API's reads still answer: on SQLite reads run on the async threads
+/// (`db::read_store`), and a write waiting there would stop them, so writes must not.
+fn reads_answer_while_writes_wait_for_the_write_lock(db: &TestDb) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc};
+    use std::time::Duration;
+
+    drop(demo_app(db));
+    let state = momentum_web::AppState::new(momentum_web::Config {
+        db: db.location.clone(),
+        pool_size: 8,
+        ..Default::default()
+    })
+    .unwrap();
+    let app = App {
+        router: momentum_web::router(state.clone()),
+        state,
+        cookies: Vec::new(),
+    };
+    let sam = token(db, SAM);
+    // Two async threads, as on the 2-core machine: four waiting writes would hold both.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let deals: Vec<(i64, i64)> = rt.block_on(app.fresh().api("GET", "/api/v1/today", &sam, None)).json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(4)
+        .map(|d| (d["id"].as_i64().unwrap(), d["version"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(deals.len(), 4, "the demo seller has due deals");
+
+    // Another writer takes the write lock and holds it until told (or 30 s at most, so a
+    // regression fails instead of hanging).
+    let (locked_tx, locked) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let released = Arc::new(AtomicBool::new(false));
+    let holder = {
+        let (location, released) = (db.location.clone(), released.clone());
+        std::thread::spawn(move || {
+            let mut store = Store::open(&location).unwrap();
+            store
+                .write(|tx| {
+                    if tx.backend() == momentum_store::Backend::Postgres {
+                        tx.exec("LOCK TABLE deals IN EXCLUSIVE MODE", &[])?;
+                    }
+                    locked_tx.send(()).unwrap();
+                    let _ = release_rx.recv_timeout(Duration::from_secs(30));
+                    released.store(true, Ordering::SeqCst);
+                    Ok(())
+                })
+                .unwrap();
+        })
+    };
+    locked.recv().unwrap();
+
+    rt.block_on(async {
+        let writes: Vec<_> = deals
+            .iter()
+            .map(|(id, _)| {
+                let (mut app, sam, path) = (app.fresh(), sam.clone(), format!("/api/v1/deals/{id}/interactions"));
+                tokio::spawn(async move {
+                    let body = json!({"kind": "email", "result": "stayed", "ending": "cadence"});
+                    app.api("POST", &path, &sam, Some(body)).await
+                })
+            })
+            .collect();
+        // Let the writes reach the lock.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The reads run as tasks on the runtime's threads, as a server's requests do.
+        let (mut reader, token) = (app.fresh(), sam.clone());
+        let first = deals[0].0;
+        let reads = tokio::spawn(async move {
+            let today = reader.api("GET", "/api/v1/today", &token, None).await;
+            let deal = reader.api("GET", &format!("/api/v1/deals/{first}"), &token, None).await;
+            (today.status, deal.status)
+        });
+        assert_eq!(reads.await.unwrap(), (StatusCode::OK, StatusCode::OK));
+        assert!(
+            !released.load(Ordering::SeqCst),
+            "the reads answered only once the write lock was released"
+        );
+        assert!(
+            writes.iter().all(|w| !w.is_finished()),
+            "the writes did not wait for the lock"
+        );
+        release.send(()).unwrap();
+        for (w, (id, version)) in writes.into_iter().zip(&deals) {
+            let r = w.await.unwrap();
+            assert_eq!(r.status, StatusCode::OK, "deal {id}: {}", r.body);
+            assert_eq!(r.json()["version"], version + 1, "deal {id} took the interaction");
+        }
+    });
+    holder.join().unwrap();
+}
+
 both_backends!(
+    reads_answer_while_writes_wait_for_the_write_lock,
     one_locked_account_does_not_lock_out_its_office,
     an_unknown_email_is_answered_like_a_wrong_password,
     an_address_is_locked_only_after_ten_times_the_account_limit,

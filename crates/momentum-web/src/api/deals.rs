@@ -21,7 +21,7 @@ use super::extract::{self, ApiJson, ApiQuery, Id};
 use super::problems::*;
 use super::types;
 use crate::auth::ApiUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{ApiError, WebError};
 use crate::AppState;
 
@@ -74,7 +74,7 @@ where
     )
 )]
 pub async fn today(State(state): State<AppState>, ApiUser(s): ApiUser) -> Result<Json<types::Today>, ApiError> {
-    let items = with_store(&state, move |store| {
+    let items = read_store(&state, move |store| {
         let now = s.now(Timestamp::now());
         let today = ops::today(store, &s, now, ops::TODAY_MAX)?;
         Ok(today
@@ -139,7 +139,7 @@ pub async fn list(
         .map(|t| DealStatus::parse("status", t))
         .transpose()?;
     let due = extract::flag("due", q.due.as_deref())?;
-    let page = with_store(&state, move |store| {
+    let page = read_store(&state, move |store| {
         let now = s.now(Timestamp::now());
         let filter = ops::DealFilter {
             owner: q.owner.as_deref(),
@@ -244,7 +244,7 @@ pub async fn show(
     Id(id): Id,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let deal = with_store(&state, move |store| {
+    let deal = read_store(&state, move |store| {
         let view = ops::show_deal(store, &s, DealId(id))?;
         Ok(types::DealDetail::of(view, &s.org.ladder))
     })

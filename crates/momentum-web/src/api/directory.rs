@@ -16,7 +16,7 @@ use super::extract::{self, ApiJson, ApiQuery, Id};
 use super::problems::*;
 use super::types;
 use crate::auth::ApiUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -59,7 +59,7 @@ pub async fn accounts(
 ) -> Result<Json<types::AccountPage>, ApiError> {
     let limit = extract::limit(q.limit.as_deref(), super::deals::PAGE_DEFAULT, super::deals::PAGE_MAX)?;
     let after = extract::after("accounts", q.cursor.as_deref())?;
-    let page = with_store(&state, move |store| {
+    let page = read_store(&state, move |store| {
         let mut items: Vec<types::Account> = directory::accounts(store, &s, after.map(AccountId), limit + 1)?
             .into_iter()
             .map(types::Account::from)
@@ -122,7 +122,7 @@ pub async fn account(
     ApiUser(s): ApiUser,
     Id(id): Id,
 ) -> Result<Json<types::AccountDetail>, ApiError> {
-    let view = with_store(&state, move |store| Ok(directory::account(store, &s, AccountId(id))?)).await?;
+    let view = read_store(&state, move |store| Ok(directory::account(store, &s, AccountId(id))?)).await?;
     Ok(Json(view.into()))
 }
 
@@ -186,7 +186,7 @@ pub async fn contacts(
 ) -> Result<Json<types::ContactPage>, ApiError> {
     let limit = extract::limit(q.limit.as_deref(), super::deals::PAGE_DEFAULT, super::deals::PAGE_MAX)?;
     let after = extract::after("contacts", q.cursor.as_deref())?;
-    let page = with_store(&state, move |store| {
+    let page = read_store(&state, move |store| {
         let mut items: Vec<types::Contact> = directory::contacts(store, &s, after.map(ContactId), limit + 1)?
             .into_iter()
             .map(types::Contact::from)
@@ -260,7 +260,7 @@ pub async fn contact(
     ApiUser(s): ApiUser,
     Id(id): Id,
 ) -> Result<Json<types::Contact>, ApiError> {
-    let c = with_store(&state, move |store| Ok(directory::contact(store, &s, ContactId(id))?)).await?;
+    let c = read_store(&state, move |store| Ok(directory::contact(store, &s, ContactId(id))?)).await?;
     Ok(Json(c.into()))
 }
 

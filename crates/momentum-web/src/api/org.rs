@@ -16,7 +16,7 @@ use super::extract::ApiJson;
 use super::problems::*;
 use super::types;
 use crate::auth::ApiUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{ApiError, WebError};
 use crate::AppState;
 
@@ -33,7 +33,7 @@ use crate::AppState;
     )
 )]
 pub async fn users(State(state): State<AppState>, ApiUser(s): ApiUser) -> Result<Json<types::Users>, ApiError> {
-    let users = with_store(&state, move |store| Ok(ops::users(store, &s)?)).await?;
+    let users = read_store(&state, move |store| Ok(ops::users(store, &s)?)).await?;
     Ok(Json(types::Users {
         items: users.into_iter().map(types::User::from).collect(),
     }))

@@ -13,7 +13,7 @@ use super::extract::{self, invalid, ApiQuery};
 use super::problems::*;
 use super::types;
 use crate::auth::ApiUser;
-use crate::db::with_store;
+use crate::db::read_store;
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -50,7 +50,7 @@ pub async fn pipeline(
     ApiUser(s): ApiUser,
     ApiQuery(q): ApiQuery<PipelineQuery>,
 ) -> Result<Json<types::Pipeline>, ApiError> {
-    let steps = with_store(&state, move |store| {
+    let steps = read_store(&state, move |store| {
         let filter = PipelineFilter {
             owner: q.owner.as_deref(),
             team: q.team.as_deref(),
@@ -117,7 +117,7 @@ pub async fn deals(
         ),
     };
     let stale_days = state.config.stale_days;
-    let page = with_store(&state, move |store| {
+    let page = read_store(&state, move |store| {
         let filter = PipelineFilter {
             owner: q.owner.as_deref(),
             team: q.team.as_deref(),

@@ -12,7 +12,7 @@ use super::extract::Id;
 use super::problems::*;
 use super::types;
 use crate::auth::ApiUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::ApiError;
 use crate::AppState;
 
@@ -30,7 +30,7 @@ use crate::AppState;
     )
 )]
 pub async fn list(State(state): State<AppState>, ApiUser(s): ApiUser) -> Result<Json<types::ApiTokens>, ApiError> {
-    let tokens = with_store(&state, move |store| Ok(store_auth::tokens(store, &s)?)).await?;
+    let tokens = read_store(&state, move |store| Ok(store_auth::tokens(store, &s)?)).await?;
     Ok(Json(types::ApiTokens {
         items: tokens.into_iter().map(types::ApiToken::from).collect(),
     }))

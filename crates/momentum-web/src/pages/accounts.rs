@@ -13,7 +13,7 @@ use momentum_store::directory::{self, AccountView};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::ui::{self, error_at, error_general, text, val, Posted, PAGE_SIZE};
 use crate::pages::{layout, money, when};
@@ -36,7 +36,7 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     let after = ui::after(&q.after)?;
     let s = user.session.clone();
-    let rows = with_store(&state, move |store| {
+    let rows = read_store(&state, move |store| {
         Ok(directory::accounts(store, &s, after.map(AccountId), PAGE_SIZE + 1)?)
     })
     .await?;
@@ -69,7 +69,7 @@ pub async fn show(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let s = user.session.clone();
-    let view: AccountView = with_store(&state, move |store| Ok(directory::account(store, &s, AccountId(id))?)).await?;
+    let view: AccountView = read_store(&state, move |store| Ok(directory::account(store, &s, AccountId(id))?)).await?;
     let org = &user.session.org;
     let a = &view.account;
     let body = html! {
@@ -185,7 +185,7 @@ pub async fn edit_form(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let s = user.session.clone();
-    let view = with_store(&state, move |store| Ok(directory::account(store, &s, AccountId(id))?)).await?;
+    let view = read_store(&state, move |store| Ok(directory::account(store, &s, AccountId(id))?)).await?;
     let form = AccountForm {
         csrf: None,
         name: Some(view.account.name),

@@ -13,7 +13,7 @@ use momentum_store::StoreError;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::tokens::CsrfForm;
 use crate::pages::{layout, ui, when};
@@ -65,7 +65,7 @@ fn render(user: &CurrentUser, live_since: Option<Timestamp>, created: Option<&st
 
 async fn live(state: &AppState, user: &CurrentUser) -> Result<Option<Timestamp>, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| Ok(store_calendar::live_feed(store, &s)?)).await
+    read_store(state, move |store| Ok(store_calendar::live_feed(store, &s)?)).await
 }
 
 pub async fn page(

@@ -13,7 +13,7 @@ use momentum_store::directory;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::deal_new::ACCOUNT_CHOICES;
 use crate::pages::ui::{self, error_at, error_general, number, text, val, Posted, PAGE_SIZE};
@@ -32,7 +32,7 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     let after = ui::after(&q.after)?;
     let s = user.session.clone();
-    let rows = with_store(&state, move |store| {
+    let rows = read_store(&state, move |store| {
         Ok(directory::contacts(store, &s, after.map(ContactId), PAGE_SIZE + 1)?)
     })
     .await?;
@@ -72,7 +72,7 @@ pub async fn show(
     Query(flash): Query<Flash>,
 ) -> Result<Response, PageError> {
     let s = user.session.clone();
-    let (contact, account) = with_store(&state, move |store| {
+    let (contact, account) = read_store(&state, move |store| {
         let c = directory::contact(store, &s, ContactId(id))?;
         let account = match c.account {
             Some(a) => Some(directory::account(store, &s, a)?),
@@ -139,7 +139,7 @@ async fn account_choices(
     chosen: Option<i64>,
 ) -> Result<Vec<(i64, String)>, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| {
+    read_store(state, move |store| {
         let mut accounts: Vec<(i64, String)> = directory::accounts(store, &s, None, ACCOUNT_CHOICES)?
             .into_iter()
             .map(|a| (a.id.0, a.name))
@@ -249,7 +249,7 @@ pub async fn edit_form(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let s = user.session.clone();
-    let c = with_store(&state, move |store| Ok(directory::contact(store, &s, ContactId(id))?)).await?;
+    let c = read_store(&state, move |store| Ok(directory::contact(store, &s, ContactId(id))?)).await?;
     let accounts = account_choices(&state, &user, c.account.map(|a| a.0)).await?;
     let form = ContactForm {
         csrf: None,

@@ -15,7 +15,7 @@ use momentum_store::StoreError;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::forms::{self, LogForm};
 use crate::pages::{layout, money, ui, when};
@@ -30,7 +30,7 @@ pub(crate) struct DealData {
 
 pub(crate) async fn load(state: &AppState, user: &CurrentUser, id: i64) -> Result<DealData, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| {
+    read_store(state, move |store| {
         let view = ops::show_deal(store, &s, DealId(id))?;
         let account = view.summary.account_id.map(momentum_core::model::AccountId);
         let contacts = match account {

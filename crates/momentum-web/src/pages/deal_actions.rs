@@ -17,7 +17,7 @@ use momentum_store::ops::{self, DealView};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::deal::{self, DealData};
 use crate::pages::ui::{self, error_at, error_general, number, text, val, Posted};
@@ -60,7 +60,7 @@ fn version_to_send(posted: &Option<String>, v: &DealView, error: Option<&DomainE
 
 async fn view(state: &AppState, user: &CurrentUser, id: i64) -> Result<DealView, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| Ok(ops::show_deal(store, &s, DealId(id))?)).await
+    read_store(state, move |store| Ok(ops::show_deal(store, &s, DealId(id))?)).await
 }
 
 // ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ use momentum_store::{directory, ops};
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::layout;
 use crate::pages::ui::{self, error_at, error_general, number, text, val, Posted};
@@ -56,7 +56,7 @@ struct Choices {
 
 async fn choices(state: &AppState, user: &CurrentUser, account: Option<i64>) -> Result<Choices, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| {
+    read_store(state, move |store| {
         let mut accounts: Vec<(i64, String)> = directory::accounts(store, &s, None, ACCOUNT_CHOICES)?
             .into_iter()
             .map(|a| (a.id.0, a.name))

@@ -16,7 +16,7 @@ use momentum_store::pipeline::{self, PipelineDeal, PipelineFilter, PipelineStep}
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::read_store;
 use crate::error::{PageError, WebError};
 use crate::pages::ui::{self, error_at, link, text, Posted, PAGE_SIZE};
 use crate::pages::{layout, money, when};
@@ -158,7 +158,7 @@ fn render(
 
 pub(crate) async fn people(state: &AppState, user: &CurrentUser) -> Result<People, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| {
+    read_store(state, move |store| {
         let actor = s.actor();
         if s.user.role == Role::Seller {
             return Ok(People {
@@ -202,7 +202,7 @@ pub async fn page(
     let after = ui::after(&q.after)?;
     let stage = step_of(&q, s.org.ladder.top());
     let query = q.clone();
-    let result = with_store(&state, move |store| {
+    let result = read_store(&state, move |store| {
         let stage = stage?;
         let filter = PipelineFilter {
             owner: text(&query.owner),

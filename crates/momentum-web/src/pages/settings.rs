@@ -14,7 +14,7 @@ use momentum_store::ops;
 use serde::Deserialize;
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::ui::{self, error_at, error_general, text, val, Posted};
 use crate::pages::{layout, when};
@@ -129,7 +129,7 @@ fn only_admins(user: &CurrentUser) -> Result<(), WebError> {
 
 async fn users(state: &AppState, user: &CurrentUser) -> Result<Vec<User>, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| Ok(ops::users(store, &s)?)).await
+    read_store(state, move |store| Ok(ops::users(store, &s)?)).await
 }
 
 fn render(

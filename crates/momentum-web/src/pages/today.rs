@@ -13,7 +13,7 @@ use momentum_store::ops::{self, DealSummary};
 use momentum_store::{directory, reports, StoreError};
 
 use crate::auth::CurrentUser;
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::forms::{self, LogForm};
 use crate::pages::{layout, money, when};
@@ -35,7 +35,7 @@ struct TodayData {
 
 async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| {
+    read_store(state, move |store| {
         let now = s.now(Timestamp::now());
         // One read for the whole page, and on PostgreSQL without a transaction around it:
         // round trips were a good part of the page, and its parts need not agree to the

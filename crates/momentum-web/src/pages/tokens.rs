@@ -13,7 +13,7 @@ use momentum_store::auth::{self as store_auth, ApiToken};
 use serde::Deserialize;
 
 use crate::auth::{self, CurrentUser};
-use crate::db::with_store;
+use crate::db::{read_store, with_store};
 use crate::error::{PageError, WebError};
 use crate::pages::ui::{self, error_at, error_general, val, Posted};
 use crate::pages::{layout, when};
@@ -100,7 +100,7 @@ fn render(
 
 async fn tokens(state: &AppState, user: &CurrentUser) -> Result<Vec<ApiToken>, WebError> {
     let s = user.session.clone();
-    with_store(state, move |store| Ok(store_auth::tokens(store, &s)?)).await
+    read_store(state, move |store| Ok(store_auth::tokens(store, &s)?)).await
 }
 
 pub async fn page(
