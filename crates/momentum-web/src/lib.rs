@@ -29,6 +29,7 @@ use axum::http::{header, HeaderValue, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -87,7 +88,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { error::PageError(error::WebError::NotFound) })
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .layer(RequestBodyLimitLayer::new(state.config.max_body_bytes))
-        // Outside the limit, so it sees (and rewrites) the limit's answer.
+        .layer(CatchPanicLayer::custom(answer_panic))
+        // Outside the limit and the panic catcher, so it sees (and rewrites) their answers.
         .layer(axum::middleware::from_fn(api_problems))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
@@ -119,14 +121,35 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The body-size limit answers before any handler, in plain text; API clients get
-/// problem+json like every other API error.
+/// A handler that panics (a bug) answers 500 like any internal error and is logged, instead
+/// of the connection dropping without an answer. Short reads run on the async thread
+/// ([`db::read_store`]), where no blocking-pool join would turn a panic into an error.
+fn answer_panic(payload: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    error::PageError(error::WebError::Internal(format!("a request panicked: {what}"))).into_response()
+}
+
+/// The body-size limit and the panic catcher answer outside any handler, in plain text or
+/// HTML; API clients get problem+json like every other API error.
 async fn api_problems(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
     let is_api = request.uri().path().starts_with("/api/");
     let response = next.run(request).await;
     if is_api && response.status() == StatusCode::PAYLOAD_TOO_LARGE {
         let detail = "the request body is larger than this server accepts (max_body_bytes)";
         return error::ApiError(error::WebError::TooLarge(detail.into())).into_response();
+    }
+    let problem = |r: &axum::response::Response| {
+        r.headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v == "application/problem+json")
+    };
+    if is_api && response.status() == StatusCode::INTERNAL_SERVER_ERROR && !problem(&response) {
+        return error::ApiError(error::WebError::Internal("answered outside the API's handlers".into()))
+            .into_response();
     }
     response
 }
@@ -199,4 +222,41 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
     // Give keep-alive clients a moment; axum stops accepting at once.
     tokio::time::sleep(Duration::from_millis(10)).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    /// The same two layers as [`super::router`], around handlers that panic.
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500_as_a_page_or_a_problem() {
+        async fn boom() -> &'static str {
+            panic!("boom")
+        }
+        let app = Router::new()
+            .route("/api/v1/boom", get(boom))
+            .route("/boom", get(boom))
+            .layer(CatchPanicLayer::custom(super::answer_panic))
+            .layer(axum::middleware::from_fn(super::api_problems));
+        for (path, kind) in [("/boom", "text/html"), ("/api/v1/boom", "application/problem+json")] {
+            let request = Request::get(path).body(Body::empty()).unwrap();
+            let response = app.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+            let content_type = response.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+            assert!(content_type.starts_with(kind), "{path}: {content_type}");
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+            let body = String::from_utf8_lossy(&body);
+            assert!(body.contains("something went wrong on our side"), "{path}: {body}");
+            assert!(
+                !body.contains("boom"),
+                "{path}: the panic's message is for the log only"
+            );
+        }
+    }
 }
