@@ -310,6 +310,31 @@ pub fn session_by_token(
     token_hash: &str,
     now: Timestamp,
 ) -> StoreResult<Option<Session>> {
+    let Some(TokenSession { session, touch }) = token_session(store, org, token_hash, now)? else {
+        return Ok(None);
+    };
+    if let Some(token) = touch {
+        touch_token(store, org, token, now)?;
+    }
+    Ok(Some(session))
+}
+
+/// What an API token opens, read without writing: [`session_by_token`] in two steps, so
+/// the web server can look tokens up where writes may not wait ([`Store::reading`]).
+#[derive(Debug)]
+pub struct TokenSession {
+    pub session: Session,
+    /// The token, when its `last_used_at` is due to be written ([`touch_token`]).
+    pub touch: Option<i64>,
+}
+
+/// The read half of [`session_by_token`].
+pub fn token_session(
+    store: &mut Store,
+    org: OrgId,
+    token_hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<TokenSession>> {
     let found = read_session(
         store,
         "api_tokens s",
@@ -321,15 +346,22 @@ pub fn session_by_token(
         return Ok(None);
     };
     let (id, last_used) = (row.int(user_cols())?, row.opt_int(user_cols() + 1)?);
-    if last_used.is_none_or(|t| t <= now.as_second() - LAST_USED_PRECISION_SECONDS) {
-        store.write(|tx| {
-            tx.exec(
-                "UPDATE api_tokens SET last_used_at = $3 WHERE org_id = $1 AND token_id = $2",
-                &[org.0.into(), id.into(), map::ts(now)],
-            )
-        })?;
-    }
-    Ok(Some(session))
+    let due = last_used.is_none_or(|t| t <= now.as_second() - LAST_USED_PRECISION_SECONDS);
+    Ok(Some(TokenSession {
+        session,
+        touch: due.then_some(id),
+    }))
+}
+
+/// The write half of [`session_by_token`]: records that the token was used at `now`.
+pub fn touch_token(store: &mut Store, org: OrgId, token: i64, now: Timestamp) -> StoreResult<()> {
+    store.write(|tx| {
+        tx.exec(
+            "UPDATE api_tokens SET last_used_at = $3 WHERE org_id = $1 AND token_id = $2",
+            &[org.0.into(), token.into(), map::ts(now)],
+        )?;
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------------------

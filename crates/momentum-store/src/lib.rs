@@ -48,6 +48,8 @@ pub struct Store {
     group: Option<Arc<group::Group>>,
     /// PostgreSQL: this connection's prepared statements (SQLite keeps its own cache).
     statements: sql::Statements,
+    /// Inside [`Store::reading`]: writes are refused.
+    reads_only: bool,
 }
 
 pub(crate) enum Db {
@@ -120,6 +122,7 @@ impl Store {
                 trace: None,
                 group: None,
                 statements: sql::Statements::default(),
+                reads_only: false,
             }
         } else {
             let path = location.strip_prefix("sqlite://").unwrap_or(location);
@@ -128,6 +131,7 @@ impl Store {
                 trace: None,
                 group: Some(group::of(path, || open_sqlite(path))?),
                 statements: sql::Statements::default(),
+                reads_only: false,
             }
         };
         schema::migrate(&mut store)?;
@@ -160,6 +164,11 @@ impl Store {
     /// On SQLite, concurrent callers in this process may share the commit (see [`group`]);
     /// each still sees only its own change kept or refused.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut dyn Sql) -> StoreResult<T>) -> StoreResult<T> {
+        if self.reads_only {
+            return Err(StoreError::Corrupt(
+                "a write inside Store::reading, whose caller promised only reads".into(),
+            ));
+        }
         if let Some(log) = &mut self.trace {
             return trace::dry_run(&mut self.db, log, f);
         }
@@ -175,6 +184,17 @@ impl Store {
                 Ok(out)
             }
         }
+    }
+
+    /// Runs `f` with every [`Store::write`] refused (an error, and nothing written): for
+    /// callers that promise to only read. The web server runs such reads on its async
+    /// threads, where a write waiting for the lock would hold up every other request.
+    pub fn reading<T>(&mut self, f: impl FnOnce(&mut Store) -> T) -> T {
+        self.reads_only = true;
+        // Reset even if `f` panics: a pooled store outlives the request that panicked.
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self)));
+        self.reads_only = false;
+        out.unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 
     /// Runs `f` in a read transaction, so multi-statement reads see one snapshot.

@@ -596,7 +596,30 @@ fn an_admin_moves_sellers_between_teams_and_locks_users_out(db: &TestDb) {
     assert_eq!(domain(err).field(), Some("manager"));
 }
 
+/// `Store::reading` (the web server's reads on its async threads) refuses a write and
+/// writes nothing, still reads, and leaves the store writing again afterwards.
+fn a_write_inside_reading_is_refused(db: &TestDb) {
+    let mut w = world(db);
+    let sam = w.sam.clone();
+    let id = new_deal(&mut w, &sam, None, "Rollout", 25_000, 24);
+    let input = advance(w.contact, 1, 48);
+    let err = w
+        .store
+        .reading(|store| ops::log_interaction(store, &sam, id, input, at(1)))
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Corrupt(m) if m.contains("Store::reading")),
+        "{err:?}"
+    );
+    let view = w.store.reading(|store| ops::show_deal(store, &sam, id)).unwrap();
+    assert_eq!((view.summary.version, view.interactions.len()), (1, 0));
+    let input = advance(w.contact, 1, 48);
+    let change = ops::log_interaction(&mut w.store, &sam, id, input, at(1)).unwrap();
+    assert_eq!(change.deal.version, 2);
+}
+
 both_backends!(
+    a_write_inside_reading_is_refused,
     an_admin_moves_sellers_between_teams_and_locks_users_out,
     the_ladder_keeps_every_step_a_deal_or_its_next_step_names,
     a_logged_interaction_moves_the_deal_and_is_kept,

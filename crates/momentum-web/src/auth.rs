@@ -15,7 +15,7 @@ use momentum_store::ops::Session;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::read_store;
+use crate::db::{read_store, with_store};
 use crate::error::{ApiError, PageError, WebError};
 use crate::AppState;
 
@@ -141,11 +141,19 @@ impl FromRequestParts<AppState> for ApiUser {
         let (org, token) = split_token(token).ok_or(WebError::Unauthorized)?;
         let hash = sha256_hex(token);
         let now = jiff::Timestamp::now();
-        let session = read_store(state, move |store| {
-            Ok(momentum_store::auth::session_by_token(store, org, &hash, now)?)
+        let found = read_store(state, move |store| {
+            Ok(momentum_store::auth::token_session(store, org, &hash, now)?)
         })
-        .await?;
-        Ok(ApiUser(session.ok_or(WebError::Unauthorized)?))
+        .await?
+        .ok_or(WebError::Unauthorized)?;
+        // At most once a minute per token: a write, so on a blocking thread.
+        if let Some(token) = found.touch {
+            with_store(state, move |store| {
+                Ok(momentum_store::auth::touch_token(store, org, token, now)?)
+            })
+            .await?;
+        }
+        Ok(ApiUser(found.session))
     }
 }
 

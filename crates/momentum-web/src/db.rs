@@ -71,10 +71,12 @@ where
     .map_err(|e| WebError::Internal(format!("a request's database work panicked: {e}")))?
 }
 
-/// Runs `f`, a short read (a session lookup, a page's or an API answer's data; never a
-/// write), with a pooled store: on SQLite right here on the async thread when a pooled
-/// connection is free at once; otherwise (and on PostgreSQL, whose blocking client cannot
-/// run inside the runtime) on a blocking thread, as [`with_store`].
+/// Runs `f`, a short read (a session lookup, a page's or an API answer's data), with a
+/// pooled store: on SQLite right here on the async thread when a pooled connection is free
+/// at once; otherwise (and on PostgreSQL, whose blocking client cannot run inside the
+/// runtime) on a blocking thread, as [`with_store`]. Either way a write inside `f` is
+/// refused ([`Store::reading`]), so a handler that writes here fails its tests on both
+/// databases instead of stalling the server under load.
 ///
 /// Why not always a blocking thread, as Tokio advises for blocking work: on this 2-core
 /// machine the trip there and back (two thread hand-offs, twice per request with the
@@ -93,8 +95,8 @@ where
 {
     if !state.postgres {
         if let Some(mut store) = state.pool.try_get() {
-            return f(&mut store);
+            return store.reading(f);
         }
     }
-    with_store(state, f).await
+    with_store(state, move |store| store.reading(f)).await
 }
