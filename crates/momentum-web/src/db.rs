@@ -93,7 +93,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut Store) -> Result<T, WebError> + Send + 'static,
 {
-    if !state.postgres {
+    if !momentum_store::is_postgres_url(&state.config.db) {
         if let Some(mut store) = state.pool.try_get() {
             return store.reading(f);
         }

@@ -44,8 +44,6 @@ pub struct AppState {
     pub pool: db::Pool,
     pub config: Arc<Config>,
     pub metrics: Arc<metrics::Metrics>,
-    /// The database is PostgreSQL (see [`db::read_store`]).
-    pub postgres: bool,
 }
 
 impl AppState {
@@ -55,7 +53,6 @@ impl AppState {
         momentum_store::Store::open(&config.db)?;
         Ok(AppState {
             pool: db::pool(&config.db, config.pool_size)?,
-            postgres: momentum_store::is_postgres_url(&config.db),
             config: Arc::new(config),
             metrics: Arc::new(metrics::Metrics::default()),
         })
