@@ -803,26 +803,21 @@ pub fn check_in(actor: &Actor, id: CheckInId, input: CheckInInput<'_>, now: Now)
 // ---------------------------------------------------------------------------------------
 // Today
 
-/// An entry of a seller's Today list.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct TodayItem {
+/// What ranks an entry of a seller's Today list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AtStake {
     pub deal: DealId,
-    pub title: String,
     pub value_minor: Option<i64>,
-    pub currency: Currency,
-    pub stage: Step,
-    pub next_step: NextStep,
+    /// When the next step is (or was) due.
+    pub due: Timestamp,
 }
 
 /// Orders due and overdue next steps by what is at stake: the deal's value, then how long
-/// the step has been waiting.
-pub fn rank_today(items: &mut [TodayItem]) {
-    items.sort_by(|a, b| {
-        b.value_minor
-            .unwrap_or(0)
-            .cmp(&a.value_minor.unwrap_or(0))
-            .then(a.next_step.due.cmp(&b.next_step.due))
-            .then(a.deal.cmp(&b.deal))
+/// the step has been waiting (the deal id breaks ties, so the order is stable).
+pub fn rank_today<T>(items: &mut [T], at_stake: impl Fn(&T) -> AtStake) {
+    items.sort_by_key(|i| {
+        let a = at_stake(i);
+        (std::cmp::Reverse(a.value_minor.unwrap_or(0)), a.due, a.deal)
     });
 }
 

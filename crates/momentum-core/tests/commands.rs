@@ -1316,18 +1316,10 @@ fn vocabulary_words_have_one_spelling() {
 
 #[test]
 fn today_is_ordered_by_value_then_by_how_long_the_step_has_waited() {
-    let w = World::new();
-    let deal = w.deal_at(1);
-    let item = |id: i64, value: Option<i64>, due_h: i64| TodayItem {
+    let item = |id: i64, value: Option<i64>, due_h: i64| AtStake {
         deal: DealId(id),
-        title: format!("deal {id}"),
         value_minor: value,
-        currency: Currency::USD,
-        stage: Step(1),
-        next_step: NextStep {
-            due: after(t0(), hours(due_h)),
-            ..deal.next_step().unwrap().clone()
-        },
+        due: after(t0(), hours(due_h)),
     };
     let mut items = vec![
         item(1, Some(500), 5),
@@ -1337,7 +1329,7 @@ fn today_is_ordered_by_value_then_by_how_long_the_step_has_waited() {
         item(5, Some(9_000), 1),
         item(6, Some(500), -2),
     ];
-    rank_today(&mut items);
+    rank_today(&mut items, |i| *i);
     let order: Vec<i64> = items.iter().map(|i| i.deal.0).collect();
     assert_eq!(order, [5, 3, 4, 6, 1, 2]);
 }

@@ -241,6 +241,8 @@ pub(crate) fn deal_values(org: OrgId, d: &Deal) -> Vec<Val> {
         d.next_step().map_or(Val::Null, |n| ts(n.due)),
         d.next_step().map(|n| n.buyer_committed).into(),
         d.need.as_ref().map_or(Val::Null, |n| date(n.matters_by)),
+        d.next_step().map(|n| n.kind.as_str()).into(),
+        d.next_step().map(|n| n.aims_at.0).into(),
     ]
 }
 
@@ -274,6 +276,8 @@ pub(crate) const DEAL_COLUMNS: &[&str] = &[
     "next_due_at",
     "next_buyer_committed",
     "need_on",
+    "next_kind",
+    "next_aims_at",
 ];
 
 pub(crate) const NEXT_STEP_COLUMNS: &[&str] = &[

@@ -1119,25 +1119,24 @@ pub fn end_of_today(org: &Org, now: Now) -> StoreResult<Timestamp> {
         .map_err(|e| corrupt(format!("end of {}: {e}", now.today)))
 }
 
-/// Today's deals: the top `$4` chosen from the `deals_today` index alone (a seller's
-/// open deals in this order, with the due time), then only those joined to the rest of
-/// the row. The `+` keeps the due-time test off `deals_open`, whose range scan would
-/// read every due step and sort them: without statistics, SQLite would take it.
-static TODAY_SQL: LazyLock<String> = LazyLock::new(|| {
-    map::DEAL_SELECT.replacen(
-        "FROM deals d",
-        "FROM (SELECT deal_id FROM deals WHERE org_id = $1 AND owner_id = $2 AND status = 'open' \
-         AND +next_due_at < $3 ORDER BY COALESCE(value_minor, 0) DESC, next_due_at, deal_id LIMIT $4) t \
-         JOIN deals d ON d.org_id = $1 AND d.deal_id = t.deal_id",
-        1,
-    )
-});
+/// Today's deals, the top `$4` in Today's order, read from `deals_today` alone: the index
+/// holds a seller's open deals in that order and covers every column selected here
+/// (migration 8), so neither database touches a deal row, its next step or its need —
+/// at 1M deals those scattered rows were most of the page — only each account's name.
+/// The `+` keeps the due-time test off `deals_open`, whose range scan would read every
+/// due step and sort them: without statistics, SQLite would take it.
+const TODAY_SQL: &str = "SELECT d.deal_id, d.title, d.value_minor, d.currency, d.stage, d.version, \
+     d.account_id, d.contact_id, d.expected_close_on, d.created_at, \
+     d.next_due_at, d.next_kind, d.next_aims_at, d.next_buyer_committed, d.need_on, a.name \
+     FROM deals d LEFT JOIN accounts a ON a.org_id = d.org_id AND a.account_id = d.account_id \
+     WHERE d.org_id = $1 AND d.owner_id = $2 AND d.status = 'open' AND +d.next_due_at < $3 \
+     ORDER BY COALESCE(d.value_minor, 0) DESC, d.next_due_at, d.deal_id LIMIT $4";
 
 /// The acting user's due next steps: the `limit` (at most [`TODAY_MAX`]) most at stake,
 /// and how many are due in all.
 #[derive(Debug)]
 pub struct TodayList {
-    pub rows: Vec<DealRow>,
+    pub rows: Vec<DealSummary>,
     pub due: u64,
 }
 
@@ -1156,7 +1155,7 @@ pub fn today_in(tx: &mut dyn Sql, s: &Session, now: Now, limit: u32) -> StoreRes
         end_of_day.as_second().into(),
         i64::from(limit.clamp(1, TODAY_MAX)).into(),
     ];
-    let rows = tx.query(&TODAY_SQL, &params)?;
+    let rows = tx.query(TODAY_SQL, &params)?;
     // From the same index, without touching a row.
     let due = tx
         .query_one(
@@ -1164,25 +1163,53 @@ pub fn today_in(tx: &mut dyn Sql, s: &Session, now: Now, limit: u32) -> StoreRes
             &params[..3],
         )?
         .map_or(Ok(0), |r| r.int(0))?;
-    let rows = rows.iter().map(map::deal).collect::<StoreResult<Vec<_>>>()?;
-    let mut items: Vec<commands::TodayItem> = rows
-        .iter()
-        .filter_map(|r| {
-            r.deal.next_step().map(|n| commands::TodayItem {
-                deal: r.deal.id,
-                title: r.deal.title.clone(),
-                value_minor: r.deal.value_minor,
-                currency: r.deal.currency,
-                stage: r.deal.stage,
-                next_step: n.clone(),
-            })
-        })
-        .collect();
-    commands::rank_today(&mut items);
-    let mut by_id: BTreeMap<DealId, DealRow> = rows.into_iter().map(|r| (r.deal.id, r)).collect();
+    let mut rows = rows.iter().map(|r| today_row(r, s)).collect::<StoreResult<Vec<_>>>()?;
+    commands::rank_today(&mut rows, |d| commands::AtStake {
+        deal: DealId(d.id),
+        value_minor: d.value.map(|v| v.minor),
+        due: d.next_step.as_ref().map_or(Timestamp::MIN, |n| n.due),
+    });
     Ok(TodayList {
-        rows: items.iter().filter_map(|i| by_id.remove(&i.deal)).collect(),
+        rows,
         due: u64::try_from(due).unwrap_or(0),
+    })
+}
+
+/// A row of [`TODAY_SQL`]: an open deal of the acting user's, so the owner is the session's
+/// user and nothing about a close applies.
+fn today_row(row: &Row, s: &Session) -> StoreResult<DealSummary> {
+    let ladder = &s.org.ladder;
+    let id = row.int(0)?;
+    let currency = map::currency(row, 3)?;
+    let value_minor = row.opt_int(2)?;
+    if row.opt_int(10)?.is_none() {
+        return Err(map::corrupt(format!("open deal {id} has no next step")));
+    }
+    Ok(DealSummary {
+        id,
+        title: row.text(1)?.to_owned(),
+        owner: s.user.name.clone(),
+        owner_email: s.user.email.as_str().to_owned(),
+        account_id: row.opt_int(6)?,
+        account: row.opt_text(15)?.map(str::to_owned),
+        contact_id: row.opt_int(7)?,
+        value: value_minor.map(|minor| Money::new(minor, currency)),
+        currency,
+        status: DealStatus::Open,
+        stage: StepRef::new(ladder, map::step(row, 4)?),
+        expected_close: map::read_opt_date(row, 8)?,
+        next_step: Some(NextStepView {
+            due: map::read_ts(row, 10)?,
+            kind: map::word(row, 11, InteractionKind::parse)?,
+            aims_at: StepRef::new(ladder, map::step(row, 12)?),
+            buyer_committed: row.bool(13)?,
+        }),
+        has_need: row.opt_text(14)?.is_some(),
+        closed_at: None,
+        close_reason: None,
+        lost_category: None,
+        created_at: map::read_ts(row, 9)?,
+        version: row.int(5)?,
     })
 }
 

@@ -41,6 +41,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_today_ranked.sql"),
         include_str!("../migrations/postgres/0007_today_ranked.sql"),
     ),
+    (
+        8,
+        include_str!("../migrations/sqlite/0008_today_from_indexes.sql"),
+        include_str!("../migrations/postgres/0008_today_from_indexes.sql"),
+    ),
 ];
 
 pub(crate) fn migrate(store: &mut Store) -> StoreResult<()> {

@@ -328,13 +328,35 @@ fn today_lists_due_steps_by_what_is_at_stake(db: &TestDb) {
     let small = new_deal(&mut w, &sam, None, "Small, overdue", 1_000, 2);
     let big = new_deal(&mut w, &sam, None, "Big, due today", 90_000, 6);
     let _later = new_deal(&mut w, &sam, None, "Next week", 500_000, 24 * 7);
+    // The big deal's meeting advances it and sets a new step of another kind, due today.
+    let mut met = advance(w.contact, 1, 5);
+    met.ending = Some(Ending::Scheduled(FollowUp::At(NextStepInput {
+        due: at(5).at,
+        kind: InteractionKind::Email,
+        aims_at: None,
+        buyer_committed: false,
+    })));
+    ops::log_interaction(&mut w.store, &sam, big, met, at(1)).unwrap();
     let today = ops::today(&mut w.store, &sam, at(4), ops::TODAY_MAX).unwrap();
-    let ids: Vec<DealId> = today.rows.iter().map(|r| r.deal.id).collect();
+    let ids: Vec<DealId> = today.rows.iter().map(|r| DealId(r.id)).collect();
     assert_eq!(ids, vec![big, small]);
     assert_eq!(today.due, 2);
+    // Today reads its rows from an index that copies the deal's columns: each must show
+    // what the deal's own page shows, the moved step included.
+    for row in &today.rows {
+        assert_eq!(
+            row,
+            &ops::show_deal(&mut w.store, &sam, DealId(row.id)).unwrap().summary
+        );
+    }
+    let step = today.rows[0].next_step.as_ref().unwrap();
+    assert_eq!(
+        (step.kind, step.aims_at.step, step.buyer_committed),
+        (InteractionKind::Email, 2, false)
+    );
     // A shorter list keeps the most at stake and still counts everything due.
     let top = ops::today(&mut w.store, &sam, at(4), 1).unwrap();
-    assert_eq!(top.rows.iter().map(|r| r.deal.id).collect::<Vec<_>>(), vec![big]);
+    assert_eq!(top.rows.iter().map(|r| DealId(r.id)).collect::<Vec<_>>(), vec![big]);
     assert_eq!(top.due, 2);
 }
 

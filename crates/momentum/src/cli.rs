@@ -778,8 +778,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Today => {
             let today = ops::today(&mut store, &s, now, ops::TODAY_MAX)?;
-            let deals: Vec<DealSummary> = today.rows.iter().map(|r| DealSummary::new(r, &s.org.ladder)).collect();
-            let due = today.due;
+            let (deals, due) = (today.rows, today.due);
             out.show(&deals, |deals| {
                 if deals.is_empty() {
                     return format!("Nothing due today for {}. Prospect!", s.user.name);

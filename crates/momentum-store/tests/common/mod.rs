@@ -332,7 +332,8 @@ pub fn assert_summaries_exact(store: &mut Store) {
         store,
         "SELECT COUNT(*) FROM deals d LEFT JOIN next_steps n ON n.org_id = d.org_id AND n.deal_id = d.deal_id \
          LEFT JOIN compelling_needs c ON c.org_id = d.org_id AND c.deal_id = d.deal_id \
-         WHERE NOT (COALESCE(n.due_at, -1) = COALESCE(d.next_due_at, -1) AND COALESCE(c.matters_on, '') = COALESCE(d.need_on, ''))",
+         WHERE NOT (COALESCE(n.due_at, -1) = COALESCE(d.next_due_at, -1) AND COALESCE(c.matters_on, '') = COALESCE(d.need_on, '') \
+         AND COALESCE(n.kind, '') = COALESCE(d.next_kind, '') AND COALESCE(n.aims_at, -1) = COALESCE(d.next_aims_at, -1))",
     );
     assert_eq!(astray, [0], "deals whose copy of the next step or need date differs");
 }

@@ -77,11 +77,7 @@ pub async fn today(State(state): State<AppState>, ApiUser(s): ApiUser) -> Result
     let items = read_store(&state, move |store| {
         let now = s.now(Timestamp::now());
         let today = ops::today(store, &s, now, ops::TODAY_MAX)?;
-        Ok(today
-            .rows
-            .iter()
-            .map(|r| types::DealSummary::from_row(r, &s.org.ladder))
-            .collect())
+        Ok(today.rows.into_iter().map(Into::into).collect())
     })
     .await?;
     Ok(Json(types::Today { items }))

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use jiff::Timestamp;
 use maud::html;
-use momentum_core::model::{DealId, Month};
+use momentum_core::model::{AccountId, DealId, Month};
 use momentum_core::vocab::Role;
 use momentum_core::DomainError;
 use momentum_store::ops::{self, DealSummary};
@@ -40,7 +40,7 @@ async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebErro
         // One read for the whole page, and on PostgreSQL without a transaction around it:
         // round trips were a good part of the page, and its parts need not agree to the
         // instant.
-        let (ops::TodayList { rows, due }, mut by_account, check_in_missing) = store.read_statements(|tx| {
+        let (ops::TodayList { rows: deals, due }, mut by_account, check_in_missing) = store.read_statements(|tx| {
             let list = ops::today_in(tx, &s, now, TODAY_PAGE)?;
             // The buyers at the due deals' accounts, each account read once, in one query:
             // per account, this was most of the page at 1M deals.
@@ -48,25 +48,24 @@ async fn load(state: &AppState, user: &CurrentUser) -> Result<TodayData, WebErro
             let accounts: Vec<_> = list
                 .rows
                 .iter()
-                .filter(|r| r.account_name.is_some())
-                .filter_map(|r| r.deal.account)
+                .filter(|r| r.account.is_some())
+                .filter_map(|r| r.account_id.map(AccountId))
                 .filter(|a| seen.insert(*a))
                 .collect();
-            let contacts = directory::contacts_of_accounts_in(tx, &s, &accounts)?;
+            let contacts = directory::contact_names_of_accounts_in(tx, &s, &accounts)?;
             // A seller who has not rated this month's commitment is reminded here.
             let missing = s.user.role == Role::Seller && !reports::checked_in(tx, &s, Month::of(now.today))?;
             Ok((list, contacts, missing))
         })?;
         let mut contacts: Vec<(i64, String)> = Vec::new();
-        for r in &rows {
-            let (Some(account), Some(account_name)) = (r.deal.account, r.account_name.as_deref()) else {
+        for r in &deals {
+            let (Some(account), Some(account_name)) = (r.account_id, r.account.as_deref()) else {
                 continue;
             };
-            for c in by_account.remove(&account).unwrap_or_default() {
-                contacts.push((c.id.0, format!("{} ({account_name})", c.name)));
+            for (id, name) in by_account.remove(&AccountId(account)).unwrap_or_default() {
+                contacts.push((id.0, format!("{name} ({account_name})")));
             }
         }
-        let deals = rows.iter().map(|r| DealSummary::new(r, &s.org.ladder)).collect();
         Ok(TodayData {
             deals,
             due,
