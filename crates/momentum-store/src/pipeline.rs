@@ -93,7 +93,9 @@ fn seen_by(role: Role) -> &'static str {
 /// Open deals and their value on every ladder step from 0 (no decision yet) to the top,
 /// for the deals the actor sees, narrowed by `filter`.
 pub fn pipeline(store: &mut Store, s: &Session, filter: PipelineFilter<'_>) -> StoreResult<Vec<PipelineStep>> {
-    let rows = store.read(|tx| {
+    // Its statements are reads that need no shared snapshot (the filter's user, then one
+    // query): on PostgreSQL, no BEGIN and COMMIT round trips around them.
+    let rows = store.read_statements(|tx| {
         let mut w = Where::on("p", s.org.id);
         narrow(tx, s, filter, &mut w)?;
         let sql = format!(
@@ -139,7 +141,8 @@ pub fn pipeline_deals(
     now: Now,
     stale_days: u32,
 ) -> StoreResult<Vec<PipelineDeal>> {
-    let rows = store.read(|tx| {
+    // As in [`pipeline`]: reads that need no shared snapshot.
+    let rows = store.read_statements(|tx| {
         let mut w = Where::new(s.org.id);
         w.and("d.status = ?", "open");
         narrow(tx, s, filter, &mut w)?;

@@ -158,14 +158,15 @@ fn render(
 
 pub(crate) async fn people(state: &AppState, user: &CurrentUser) -> Result<People, WebError> {
     let s = user.session.clone();
+    if s.user.role == Role::Seller {
+        // Without a trip to the store: a seller sees only their own pipeline.
+        return Ok(People {
+            owners: vec![s.user],
+            managers: Vec::new(),
+        });
+    }
     read_store(state, move |store| {
         let actor = s.actor();
-        if s.user.role == Role::Seller {
-            return Ok(People {
-                owners: vec![s.user.clone()],
-                managers: Vec::new(),
-            });
-        }
         let users = ops::users(store, &s)?;
         let managers = users
             .iter()
