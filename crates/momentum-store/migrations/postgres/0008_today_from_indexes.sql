@@ -3,8 +3,7 @@
 -- most of a view's cost. The deal row now carries the rest of its next step (kind, aim)
 -- beside `next_due_at`, `deals_today` covers every column the list shows,
 -- `contacts_by_account` the buyers' names, and `accounts_names` the accounts' names (an
--- index-only scan instead of a heap fetch per listed deal; SQLite's planner keeps its
--- primary-key index for that join whatever else exists, so its migration has no such index).
+-- index-only scan instead of a heap fetch per listed deal).
 ALTER TABLE deals ADD COLUMN next_kind TEXT;
 ALTER TABLE deals ADD COLUMN next_aims_at BIGINT;
 UPDATE deals SET next_kind = n.kind, next_aims_at = n.aims_at
