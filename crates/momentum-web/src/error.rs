@@ -138,9 +138,10 @@ impl<E: Into<WebError>> From<E> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        self.0.log();
+impl ApiError {
+    /// The problem+json answer without logging: for an error that was already logged
+    /// where it first answered (a panic caught outside the API's handlers).
+    pub fn answer_logged(self) -> Response {
         let body = serde_json::to_string(&self.0.problem()).unwrap_or_default();
         let mut response = (
             self.0.status(),
@@ -154,6 +155,13 @@ impl IntoResponse for ApiError {
                 .insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
         }
         response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        self.answer_logged()
     }
 }
 

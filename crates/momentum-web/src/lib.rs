@@ -145,8 +145,10 @@ async fn api_problems(request: axum::extract::Request, next: axum::middleware::N
             .is_some_and(|v| v == "application/problem+json")
     };
     if is_api && response.status() == StatusCode::INTERNAL_SERVER_ERROR && !problem(&response) {
+        // Only the panic catcher answers a 500 that is not a problem yet, and it logged the
+        // cause: this rewrites the answer without logging it a second time.
         return error::ApiError(error::WebError::Internal("answered outside the API's handlers".into()))
-            .into_response();
+            .answer_logged();
     }
     response
 }
@@ -223,6 +225,8 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
     use axum::body::Body;
     use axum::http::{header, Request, StatusCode};
     use axum::routing::get;
@@ -230,12 +234,46 @@ mod tests {
     use tower::ServiceExt;
     use tower_http::catch_panic::CatchPanicLayer;
 
-    /// The same two layers as [`super::router`], around handlers that panic.
+    /// The log lines written while it is the thread's default subscriber.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Log {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Log {
+        type Writer = Log;
+        fn make_writer(&'a self) -> Log {
+            self.clone()
+        }
+    }
+
+    impl Log {
+        fn take(&self) -> String {
+            String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+        }
+    }
+
+    /// The same two layers as [`super::router`], around handlers that panic: an answer in
+    /// the caller's format, and one log line with the panic's message for the operator.
     #[tokio::test]
-    async fn a_panicking_handler_answers_500_as_a_page_or_a_problem() {
+    async fn a_panicking_handler_answers_500_as_a_page_or_a_problem_and_is_logged_once() {
         async fn boom() -> &'static str {
             panic!("boom")
         }
+        let log = Log::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(log.clone())
+            .with_ansi(false)
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
         let app = Router::new()
             .route("/api/v1/boom", get(boom))
             .route("/boom", get(boom))
@@ -254,6 +292,9 @@ mod tests {
                 !body.contains("boom"),
                 "{path}: the panic's message is for the log only"
             );
+            let logged = log.take();
+            assert_eq!(logged.matches("request failed").count(), 1, "{path}: {logged}");
+            assert!(logged.contains("a request panicked: boom"), "{path}: {logged}");
         }
     }
 }
