@@ -301,8 +301,20 @@ fn the_pipeline_honours_visibility_and_filters(db: &TestDb) {
     assert_eq!(totals(&steps), (2, vec![("EUR".to_owned(), 50_000), usd(1_000)]));
     assert_eq!(steps[7].deals, 0, "won deals are not in the pipeline");
 
+    // Every view through the page's one call too: the same steps and deals as the two
+    // calls of the API, or the same refusal.
     let p = |w: &mut World, s: &Session, owner: Option<&str>, team: Option<&str>| {
-        pipeline::pipeline(&mut w.store, s, PipelineFilter { owner, team }).map(|steps| totals(&steps))
+        let filter = PipelineFilter { owner, team };
+        let now = at(1);
+        let steps = pipeline::pipeline(&mut w.store, s, filter);
+        let deals = pipeline::pipeline_deals(&mut w.store, s, filter, None, None, 100, now, 30);
+        let both = pipeline::pipeline_with_deals(&mut w.store, s, filter, None, None, 100, now, 30);
+        match (&steps, &deals, both) {
+            (Ok(steps), Ok(deals), Ok(both)) => assert_eq!((steps, deals), (&both.0, &both.1)),
+            (Err(a), Err(b), Err(c)) => assert_eq!([b.to_string(), c.to_string()], [a.to_string(), a.to_string()]),
+            (steps, deals, both) => panic!("the calls disagree: {steps:?} / {deals:?} / {both:?}"),
+        }
+        steps.map(|steps| totals(&steps))
     };
     let eur = ("EUR".to_owned(), 50_000);
     assert_eq!(p(&mut w, &mia, None, None).unwrap(), (4, vec![eur.clone(), usd(7_000)]));

@@ -209,9 +209,8 @@ pub async fn page(
             owner: text(&query.owner),
             team: text(&query.team),
         };
-        let steps = pipeline::pipeline(store, &s, filter)?;
         let now = s.now(Timestamp::now());
-        let rows = pipeline::pipeline_deals(
+        let (steps, rows) = pipeline::pipeline_with_deals(
             store,
             &s,
             filter,
