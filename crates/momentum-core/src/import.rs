@@ -10,6 +10,12 @@
 //! not say the buyer agreed. Re-importing the same
 //! record changes nothing; a changed record is a new version, and a changed stage a new
 //! ledger entry (the ledger stays append-only).
+//!
+//! Sellers keep working imported deals while a team still re-imports from the old system.
+//! Each imported deal therefore keeps a [`SourceDigest`] of what the source said of it, field
+//! by field; a re-import takes from the source only the fields it changed since, so a stage
+//! the buyer decided, a rescheduled step or a sale recorded in Momentum is never undone by
+//! an export that still holds the old values.
 
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -82,20 +88,32 @@ pub struct ImportedRecord {
     pub created_was_blank: bool,
     /// False when re-importing found the deal exactly as stored: nothing to write.
     pub changed: bool,
+    /// What the source said of the deal this time, to keep beside it for the next import.
+    pub source: SourceDigest,
 }
 
 /// Imports one deal: validates it and returns the deal to write (new, or the next version
-/// of `existing`, the deal with the same external id). Every broken rule of the row is
-/// returned, not only the first.
+/// of `existing`, the deal with the same external id, whose last import left `base`).
+/// Every broken rule of the row is returned, not only the first.
 pub fn import_deal(
     actor: &Actor,
     rules: Rules<'_>,
     id: DealId,
     existing: Option<&Deal>,
+    base: Option<SourceDigest>,
     input: ImportedDeal<'_>,
     now: Now,
 ) -> Result<ImportedRecord, Vec<DomainError>> {
     actor.ensure_admin("importing").map_err(|e| vec![e])?;
+    let mut source = SourceDigest::of(&input);
+    // Planned activities come from another file (open tasks), planned after the deals.
+    source.set(
+        SourceField::PlannedActivity,
+        base.map_or(0, |b| b.get(SourceField::PlannedActivity)),
+    );
+    // A field the source has not changed since the deal's last import keeps what Momentum
+    // holds: the sellers may have worked it since.
+    let kept = |field| existing.is_some() && base.is_some_and(|b| b.get(field) == source.get(field));
     let mut errors = Vec::new();
     let title = check_text("title", input.title, TITLE_MAX, "a deal has a title")
         .map_err(|e| errors.push(e))
@@ -167,14 +185,28 @@ pub fn import_deal(
             external_id: None,
         },
     };
-    deal.owner = input.owner;
-    deal.account = input.account.or(existing.and_then(|d| d.account));
-    deal.contact = input.contact.or(existing.and_then(|d| d.contact));
-    deal.title = title;
-    deal.value_minor = input.value_minor;
-    deal.currency = input.currency;
-    deal.expected_close = input.expected_close;
-    deal.created_at = created_at;
+    if !kept(SourceField::Owner) {
+        deal.owner = input.owner;
+    }
+    if !kept(SourceField::Account) {
+        deal.account = input.account.or(existing.and_then(|d| d.account));
+    }
+    if !kept(SourceField::Contact) {
+        deal.contact = input.contact.or(existing.and_then(|d| d.contact));
+    }
+    if !kept(SourceField::Title) {
+        deal.title = title;
+    }
+    if !kept(SourceField::Value) {
+        deal.value_minor = input.value_minor;
+        deal.currency = input.currency;
+    }
+    if !kept(SourceField::ExpectedClose) {
+        deal.expected_close = input.expected_close;
+    }
+    if !kept(SourceField::Created) {
+        deal.created_at = created_at;
+    }
     deal.provenance = Some(input.provenance);
     deal.external_id = input.external_id.map(str::to_owned);
 
@@ -212,14 +244,15 @@ pub fn import_deal(
         deal.last_decision_at = Some(deal.last_decision_at.map_or(at, |l| l.max(at)));
         decisions.push(decision);
     };
-    for change in input.history {
+    let history = if kept(SourceField::Stage) { &[] } else { input.history };
+    for change in history {
         if recorded_until.is_some_and(|until| change.at <= until) {
             continue;
         }
         let step = rules.ladder.check("stage", change.step).map_err(|e| vec![e])?;
         append(&mut deal, step, change.at, &change.label, true);
     }
-    if let Some((step, label)) = input.stage {
+    if let Some((step, label)) = input.stage.filter(|_| !kept(SourceField::Stage)) {
         let step = rules.ladder.check("stage", step).map_err(|e| vec![e])?;
         let at = if existing.is_some() {
             now.at
@@ -229,14 +262,17 @@ pub fn import_deal(
         append(&mut deal, step, at, label, false);
     }
 
-    deal.state = match input.status {
-        DealStatus::Open => {
-            let kept = existing
+    // An outcome the source has not changed stands as Momentum has it: a deal closed here
+    // stays closed; one still open keeps its next step while it aims past the stage.
+    deal.state = match (kept(SourceField::Outcome), input.status) {
+        (true, _) if deal.next_step().is_none() => deal.state.clone(),
+        (true, _) | (false, DealStatus::Open) => {
+            let standing = existing
                 .and_then(|d| d.next_step())
                 .filter(|n| n.aims_at > deal.stage || deal.stage == rules.ladder.top())
                 .cloned();
             DealState::Open {
-                next_step: kept.unwrap_or_else(|| NextStep {
+                next_step: standing.unwrap_or_else(|| NextStep {
                     due: rules
                         .cadence
                         .next_follow_up(deal.last_buyer_response_at.unwrap_or(created_at), now.at),
@@ -248,10 +284,10 @@ pub fn import_deal(
                 }),
             }
         }
-        DealStatus::Won => DealState::Won {
+        (false, DealStatus::Won) => DealState::Won {
             at: closed_at.unwrap_or(now.at),
         },
-        DealStatus::Lost => {
+        (false, DealStatus::Lost) => {
             let words = input.lost_reason.map(str::trim).filter(|w| !w.is_empty());
             let category = match (input.lost_category, words) {
                 (Some(c), _) => c,
@@ -264,7 +300,7 @@ pub fn import_deal(
                 buyer_words: words.unwrap_or(NOT_RECORDED).to_owned(),
             }
         }
-        DealStatus::Disqualified => DealState::Disqualified {
+        (false, DealStatus::Disqualified) => DealState::Disqualified {
             at: closed_at.unwrap_or(now.at),
             reason: input
                 .lost_reason
@@ -274,7 +310,7 @@ pub fn import_deal(
                 .to_owned(),
         },
     };
-    if let Some(planned) = &input.next_step {
+    if let Some(planned) = input.next_step.as_ref().filter(|_| !kept(SourceField::NextStep)) {
         schedule_planned_step(&mut deal, rules, planned, now);
     }
     if let Some(at) = deal.state.closed_at() {
@@ -284,7 +320,7 @@ pub fn import_deal(
 
     let changed = match existing {
         None => true,
-        Some(before) => *before != deal || !decisions.is_empty(),
+        Some(before) => *before != deal || !decisions.is_empty() || base != Some(source),
     };
     if let (true, Some(before)) = (changed, existing) {
         deal.version = before.version + 1;
@@ -294,7 +330,190 @@ pub fn import_deal(
         decisions,
         created_was_blank,
         changed,
+        source,
     })
+}
+
+/// The parts of a deal a source can change between two imports, each digested on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceField {
+    Owner,
+    Account,
+    Contact,
+    Title,
+    /// The value and its currency.
+    Value,
+    ExpectedClose,
+    Created,
+    /// Status, close date and lost reason.
+    Outcome,
+    /// The current stage and the stage history.
+    Stage,
+    /// The next step the deal row itself planned (a "next activity date" column).
+    NextStep,
+    /// The earliest open activity another file planned for the deal (a Salesforce Task).
+    PlannedActivity,
+}
+
+const SOURCE_FIELDS: usize = 11;
+
+/// What a source said of a deal at its last import: a 32-bit FNV-1a digest of each
+/// [`SourceField`], so a re-import can tell the fields the source changed since from the
+/// ones it did not. Stored as 88 hex digits. A digest can miss a change (one in four billion
+/// per field); the cost of that is a source change not taken, never a seller's work lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SourceDigest([u32; SOURCE_FIELDS]);
+
+impl SourceDigest {
+    pub fn of(input: &ImportedDeal<'_>) -> SourceDigest {
+        let mut d = SourceDigest::default();
+        d.set(SourceField::Owner, Fnv::new().int(input.owner.id.0).finish());
+        d.set(
+            SourceField::Account,
+            Fnv::new().opt_int(input.account.map(|a| a.0)).finish(),
+        );
+        d.set(
+            SourceField::Contact,
+            Fnv::new().opt_int(input.contact.map(|c| c.0)).finish(),
+        );
+        d.set(SourceField::Title, Fnv::new().text(input.title.trim()).finish());
+        d.set(
+            SourceField::Value,
+            Fnv::new()
+                .opt_int(input.value_minor)
+                .text(input.currency.code())
+                .finish(),
+        );
+        d.set(
+            SourceField::ExpectedClose,
+            Fnv::new()
+                .opt_int(
+                    input
+                        .expected_close
+                        .map(|e| i64::from(e.year()) * 10_000 + i64::from(e.month()) * 100 + i64::from(e.day())),
+                )
+                .finish(),
+        );
+        d.set(SourceField::Created, Fnv::new().opt_time(input.created).finish());
+        d.set(
+            SourceField::Outcome,
+            Fnv::new()
+                .text(input.status.as_str())
+                .opt_time(input.closed)
+                .opt_text(input.lost_category.map(LostCategory::as_str))
+                .opt_text(input.lost_reason.map(str::trim))
+                .finish(),
+        );
+        let mut stage = Fnv::new().opt_int(input.stage.map(|(s, _)| i64::from(s.0)));
+        for change in input.history {
+            stage = stage.time(change.at).int(i64::from(change.step.0));
+        }
+        d.set(SourceField::Stage, stage.finish());
+        d.set(
+            SourceField::NextStep,
+            input
+                .next_step
+                .as_ref()
+                .map_or(Fnv::new().finish(), SourceDigest::planned),
+        );
+        d
+    }
+
+    /// The digest of a planned step, for [`SourceField::NextStep`] or
+    /// [`SourceField::PlannedActivity`].
+    pub fn planned(step: &PlannedStep) -> u32 {
+        Fnv::new()
+            .time(step.due)
+            .opt_text(step.kind.map(InteractionKind::as_str))
+            .opt_int(step.by.map(|u| u.0))
+            .finish()
+    }
+
+    pub fn get(&self, field: SourceField) -> u32 {
+        self.0[field as usize]
+    }
+
+    pub fn set(&mut self, field: SourceField, digest: u32) {
+        self.0[field as usize] = digest;
+    }
+}
+
+impl std::fmt::Display for SourceDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|d| write!(f, "{d:08x}"))
+    }
+}
+
+impl std::str::FromStr for SourceDigest {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<SourceDigest, DomainError> {
+        let invalid = || DomainError::invalid("source_digest", s, "88 hex digits, 8 for each field of the source");
+        if s.len() != SOURCE_FIELDS * 8 || !s.is_ascii() {
+            return Err(invalid());
+        }
+        let mut d = SourceDigest::default();
+        for (i, slot) in d.0.iter_mut().enumerate() {
+            *slot = u32::from_str_radix(&s[i * 8..i * 8 + 8], 16).map_err(|_| invalid())?;
+        }
+        Ok(d)
+    }
+}
+
+/// FNV-1a, 32 bits: stable across builds and platforms (std's hashers promise neither).
+/// Every part is written with its length or a presence tag, so ("ab", "c") and ("a", "bc")
+/// digest differently.
+#[derive(Clone, Copy)]
+struct Fnv(u32);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0x811c_9dc5)
+    }
+
+    fn bytes(mut self, bytes: &[u8]) -> Fnv {
+        for b in bytes {
+            self.0 = (self.0 ^ u32::from(*b)).wrapping_mul(0x0100_0193);
+        }
+        self
+    }
+
+    fn int(self, i: i64) -> Fnv {
+        self.bytes(&i.to_le_bytes())
+    }
+
+    fn text(self, t: &str) -> Fnv {
+        self.int(t.len() as i64).bytes(t.as_bytes())
+    }
+
+    fn time(self, t: Timestamp) -> Fnv {
+        self.int(t.as_second()).int(i64::from(t.subsec_nanosecond()))
+    }
+
+    fn opt_int(self, i: Option<i64>) -> Fnv {
+        match i {
+            Some(i) => self.bytes(&[1]).int(i),
+            None => self.bytes(&[0]),
+        }
+    }
+
+    fn opt_text(self, t: Option<&str>) -> Fnv {
+        match t {
+            Some(t) => self.bytes(&[1]).text(t),
+            None => self.bytes(&[0]),
+        }
+    }
+
+    fn opt_time(self, t: Option<Timestamp>) -> Fnv {
+        match t {
+            Some(t) => self.bytes(&[1]).time(t),
+            None => self.bytes(&[0]),
+        }
+    }
+
+    fn finish(self) -> u32 {
+        self.0
+    }
 }
 
 /// An activity the source logged on a deal (a completed Salesforce Task).

@@ -3,7 +3,9 @@
 
 use jiff::Timestamp;
 use momentum_core::commands::Rules;
-use momentum_core::import::{import_deal, ImportedDeal, PlannedStep, StageChange, NOT_RECORDED};
+use momentum_core::import::{
+    import_deal, ImportedDeal, ImportedRecord, PlannedStep, SourceDigest, SourceField, StageChange, NOT_RECORDED,
+};
 use momentum_core::model::*;
 use momentum_core::money::Currency;
 use momentum_core::vocab::*;
@@ -54,10 +56,8 @@ fn row(status: DealStatus) -> ImportedDeal<'static> {
     }
 }
 
-fn import(
-    existing: Option<&Deal>,
-    input: ImportedDeal<'_>,
-) -> Result<momentum_core::import::ImportedRecord, Vec<DomainError>> {
+/// Imports `input`, over what an earlier import of the same record left, if any.
+fn import(existing: Option<&ImportedRecord>, input: ImportedDeal<'_>) -> Result<ImportedRecord, Vec<DomainError>> {
     let ladder = Ladder::default_steps();
     let cadence = Cadence::default();
     import_deal(
@@ -67,7 +67,8 @@ fn import(
             cadence: &cadence,
         },
         DealId(9),
-        existing,
+        existing.map(|r| &r.deal),
+        existing.map(|r| r.source),
         input,
         now(),
     )
@@ -117,21 +118,24 @@ fn an_open_deal_keeps_the_step_its_source_planned_and_a_reimport_changes_nothing
     assert_eq!(step.set_by, Some(owner().id), "the owner planned it in the source");
     assert_eq!(step.aims_at, Step(1));
 
-    let again = import(Some(&r.deal), input.clone()).unwrap();
+    let again = import(Some(&r), input.clone()).unwrap();
     assert!(!again.changed, "the same planned step is no change");
     let mut date_only = input.clone();
     date_only.next_step = Some(PlannedStep {
         kind: None,
         ..planned.clone()
     });
-    let again = import(Some(&r.deal), date_only).unwrap();
-    assert!(!again.changed, "a date alone does not undo the meeting planned for it");
+    let again = import(Some(&r), date_only).unwrap();
+    assert_eq!(
+        again.deal.state, r.deal.state,
+        "a date alone does not undo the meeting planned for it"
+    );
 
     input.next_step = Some(PlannedStep {
         due: "2026-11-27T09:00:00Z".parse().unwrap(),
         ..planned
     });
-    let moved = import(Some(&r.deal), input).unwrap();
+    let moved = import(Some(&r), input).unwrap();
     assert!(moved.changed);
     assert_eq!(
         moved.deal.next_step().unwrap().due,
@@ -182,13 +186,13 @@ fn stage_history_becomes_ledger_entries_and_a_reimport_changes_nothing() {
     assert_eq!(r.deal.stage, Step(1));
     assert_eq!(r.deal.decision_count, 2);
 
-    let again = import(Some(&r.deal), input.clone()).unwrap();
+    let again = import(Some(&r), input.clone()).unwrap();
     assert!(!again.changed && again.decisions.is_empty());
     assert_eq!(again.deal, r.deal);
 
     input.value_minor = Some(500);
     input.stage = Some((Step(3), "Value Proposition"));
-    let changed = import(Some(&r.deal), input).unwrap();
+    let changed = import(Some(&r), input).unwrap();
     assert!(changed.changed);
     assert_eq!(changed.deal.version, r.deal.version + 1);
     assert_eq!(changed.decisions.len(), 1);
@@ -219,6 +223,117 @@ fn only_an_admin_imports() {
         ladder: &ladder,
         cadence: &cadence,
     };
-    let e = import_deal(&seller, rules, DealId(1), None, row(DealStatus::Open), now()).unwrap_err();
+    let e = import_deal(&seller, rules, DealId(1), None, None, row(DealStatus::Open), now()).unwrap_err();
     assert!(matches!(e[0], DomainError::Forbidden(_)));
+}
+
+/// The deal as a seller left it after the import: the buyer decided a higher stage, the
+/// seller rescheduled the next step and corrected the value.
+fn worked(mut deal: Deal) -> Deal {
+    deal.stage = Step(3);
+    deal.peak_stage = Step(3);
+    deal.decision_count += 1;
+    deal.value_minor = Some(7_000);
+    deal.state = DealState::Open {
+        next_step: NextStep {
+            due: "2026-11-05T10:00:00Z".parse().unwrap(),
+            kind: InteractionKind::Meeting,
+            aims_at: Step(4),
+            buyer_committed: true,
+            set_at: now().at,
+            set_by: Some(owner().id),
+        },
+    };
+    deal.version += 3;
+    deal
+}
+
+#[test]
+fn a_reimport_takes_only_what_the_source_changed_since() {
+    let mut input = row(DealStatus::Open);
+    input.value_minor = Some(5_000);
+    input.stage = Some((Step(1), "Qualification"));
+    let first = import(None, input.clone()).unwrap();
+    let stored = ImportedRecord {
+        deal: worked(first.deal.clone()),
+        ..first.clone()
+    };
+
+    let again = import(Some(&stored), input.clone()).unwrap();
+    assert!(!again.changed && again.decisions.is_empty());
+    assert_eq!(again.deal, stored.deal, "the same record undoes nothing the seller did");
+
+    input.title = "Imported deal, phase 2";
+    let renamed = import(Some(&stored), input.clone()).unwrap();
+    assert!(renamed.changed);
+    assert_eq!(
+        renamed.deal.title, "Imported deal, phase 2",
+        "the source's change comes in"
+    );
+    assert_eq!(
+        (renamed.deal.stage, renamed.deal.value_minor, renamed.deal.next_step()),
+        (stored.deal.stage, stored.deal.value_minor, stored.deal.next_step()),
+        "what the source did not change stays as the seller left it"
+    );
+    assert!(renamed.decisions.is_empty(), "no ledger entry moves the deal back");
+
+    input.value_minor = Some(9_000);
+    input.stage = Some((Step(5), "Proposal"));
+    let moved = import(Some(&renamed), input.clone()).unwrap();
+    assert_eq!((moved.deal.value_minor, moved.deal.stage), (Some(9_000), Step(5)));
+    assert_eq!(moved.decisions.len(), 1);
+    assert_eq!(
+        moved.deal.next_step().unwrap().aims_at,
+        Step(6),
+        "a step aiming below the source's new stage gives way to a follow-up"
+    );
+
+    let mut won = stored.clone();
+    won.deal.state = DealState::Won { at: now().at };
+    let still = import(Some(&won), input.clone()).unwrap();
+    assert_eq!(
+        still.deal.status(),
+        DealStatus::Won,
+        "a sale recorded in Momentum stands"
+    );
+    input.status = DealStatus::Lost;
+    let lost = import(Some(&won), input).unwrap();
+    assert_eq!(
+        lost.deal.status(),
+        DealStatus::Lost,
+        "the source closing the deal is a change"
+    );
+}
+
+#[test]
+fn a_deal_imported_before_digests_takes_the_source_once_and_keeps_the_digest() {
+    let input = row(DealStatus::Open);
+    let first = import(None, input.clone()).unwrap();
+    let legacy = ImportedRecord {
+        deal: worked(first.deal.clone()),
+        source: SourceDigest::default(),
+        ..first.clone()
+    };
+    let r = import(Some(&legacy), input).unwrap();
+    assert!(r.changed);
+    assert_eq!(r.deal.value_minor, None, "no digest to compare with: the source wins");
+    assert_eq!(r.source, first.source);
+}
+
+#[test]
+fn a_digest_reads_back_as_written_and_refuses_anything_else() {
+    let mut input = row(DealStatus::Open);
+    input.stage = Some((Step(2), "Needs Analysis"));
+    let d = SourceDigest::of(&input);
+    let text = d.to_string();
+    assert_eq!(text.len(), 88);
+    assert_eq!(text.parse::<SourceDigest>().unwrap(), d);
+    for bad in ["", "xyz", &text[1..], &format!("{}g", &text[1..])] {
+        assert!(bad.parse::<SourceDigest>().is_err(), "{bad:?}");
+    }
+    let mut other = input.clone();
+    other.title = "Imported dea";
+    let o = SourceDigest::of(&other);
+    assert_ne!(o.get(SourceField::Title), d.get(SourceField::Title));
+    assert_eq!(o.get(SourceField::Stage), d.get(SourceField::Stage));
 }

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use momentum_core::commands::NewOrg;
+use momentum_core::import::SourceDigest;
 use momentum_core::model::*;
 use momentum_core::money::Currency;
 use momentum_core::vocab::*;
@@ -163,6 +164,8 @@ fn raw_batch(s: &Session, users: &[User], rows: usize, first_id: i64) -> Batch {
                 external_id: Some(format!("OPP-{i}")),
             },
             product: None,
+            // The import keeps one beside every deal; the raw records carry one as well.
+            source: Some(SourceDigest::default()),
             before: None,
         });
     }

@@ -8,7 +8,9 @@ use std::collections::{HashMap, HashSet};
 
 use jiff::tz::TimeZone;
 use momentum_core::commands::{self, Rules};
-use momentum_core::import::{self as rules, ImportedActivity, ImportedDeal, PlannedStep, StageChange};
+use momentum_core::import::{
+    self as rules, ImportedActivity, ImportedDeal, PlannedStep, SourceDigest, SourceField, StageChange,
+};
 use momentum_core::model::*;
 use momentum_core::money::{Currency, Money};
 use momentum_core::vocab::*;
@@ -1128,7 +1130,7 @@ fn plan_deals(
         let account = p.account(row.account, ids)?;
         let contact = p.contact(row.contact, account, ids)?;
         let id = match before {
-            Some((d, _)) => d.id,
+            Some(b) => b.deal.id,
             None => DealId(new_ids.next().expect("an id was taken for each new deal")),
         };
         let input = ImportedDeal {
@@ -1154,21 +1156,22 @@ fn plan_deals(
                 by: None,
             }),
         };
-        match rules::import_deal(&p.actor, rules_of, id, before.map(|(d, _)| d), input, p.now) {
+        let (stored, base) = (before.map(|b| &b.deal), before.and_then(|b| b.source));
+        match rules::import_deal(&p.actor, rules_of, id, stored, base, input, p.now) {
             Ok(record) => {
                 if record.created_was_blank {
                     p.report.warn("created date blank: the import time stands in");
                 }
                 let product = row.product.map(str::to_owned);
-                let product_changed = before.is_some_and(|(_, pr)| *pr != product);
+                let product_changed = before.is_some_and(|b| b.product != product);
                 if !record.changed && !product_changed {
                     p.report.deals_unchanged += 1;
                     continue;
                 }
                 let mut deal = record.deal;
                 match before {
-                    Some((b, _)) => {
-                        deal.version = b.version + 1;
+                    Some(b) => {
+                        deal.version = b.deal.version + 1;
                         p.report.deals_updated += 1;
                     }
                     None => p.report.deals_created += 1,
@@ -1183,7 +1186,8 @@ fn plan_deals(
                 p.batch.deals.push(DealWrite {
                     deal,
                     product,
-                    before: before.map(|(d, _)| d.clone()),
+                    source: Some(record.source),
+                    before: stored.cloned(),
                 });
             }
             Err(errors) => {
@@ -1349,7 +1353,7 @@ fn kind_of(source: &str) -> InteractionKind {
 fn deals_by_title(p: &Planner<'_>, existing: &Existing) -> HashMap<String, Option<String>> {
     let mut out: HashMap<String, Option<String>> = HashMap::new();
     let written = p.batch.deals.iter().map(|w| &w.deal);
-    for d in written.chain(existing.deals.values().map(|(d, _)| d)) {
+    for d in written.chain(existing.deals.values().map(|s| &s.deal)) {
         let Some(e) = &d.external_id else { continue };
         out.entry(lower(&d.title))
             .and_modify(|found| {
@@ -1374,22 +1378,25 @@ fn existing_deal_in_batch(
     if let Some(i) = deal_index.get(ext) {
         return *i;
     }
-    let (d, product) = &existing.deals[ext];
-    let mut next = d.clone();
+    let stored = &existing.deals[ext];
+    let mut next = stored.deal.clone();
     next.version += 1;
     p.report.deals_updated += 1;
     p.report.deals_unchanged = p.report.deals_unchanged.saturating_sub(1);
     p.batch.deals.push(DealWrite {
         deal: next,
-        product: product.clone(),
-        before: Some(d.clone()),
+        product: stored.product.clone(),
+        source: stored.source,
+        before: Some(stored.deal.clone()),
     });
     deal_index.insert(ext.to_owned(), p.batch.deals.len() - 1);
     p.batch.deals.len() - 1
 }
 
 /// Makes each deal's earliest planned activity its next step (core
-/// `schedule_planned_step`); a stored deal is written only when its step changes.
+/// `schedule_planned_step`), unless the source planned the same at the deal's last import
+/// (the seller may have moved the step since); a stored deal is written only when its step
+/// or its source digest changes.
 fn schedule_planned(
     p: &mut Planner<'_>,
     existing: &Existing,
@@ -1401,20 +1408,34 @@ fn schedule_planned(
         cadence: &p.session.org.cadence,
     };
     for (ext, step) in planned {
-        let current = match deal_index.get(&ext) {
-            Some(i) => &p.batch.deals[*i].deal,
-            None => &existing.deals[&ext].0,
+        let (current, source) = match deal_index.get(&ext) {
+            Some(i) => (&p.batch.deals[*i].deal, p.batch.deals[*i].source),
+            None => (&existing.deals[&ext].deal, existing.deals[&ext].source),
         };
+        // The same plan as at the last import, on a deal this import left as it stood:
+        // the step is the seller's to keep.
+        let digest = SourceDigest::planned(&step);
+        let stood = existing.deals.get(&ext).is_some_and(|s| s.deal.state == current.state);
+        if stood && source.is_some_and(|s| s.get(SourceField::PlannedActivity) == digest) {
+            continue;
+        }
         if current.next_step().is_none() {
             p.report.warn("planned activity on a closed deal: skipped");
             continue;
         }
         let mut next = current.clone();
-        if !rules::schedule_planned_step(&mut next, rules_of, &step, p.now) {
+        let moved = rules::schedule_planned_step(&mut next, rules_of, &step, p.now);
+        if !moved && source.is_none() {
             continue;
         }
         let index = existing_deal_in_batch(p, existing, deal_index, &ext);
-        p.batch.deals[index].deal.state = next.state;
-        p.planned_steps.insert(next.id);
+        let write = &mut p.batch.deals[index];
+        if let Some(s) = &mut write.source {
+            s.set(SourceField::PlannedActivity, digest);
+        }
+        if moved {
+            write.deal.state = next.state;
+            p.planned_steps.insert(next.id);
+        }
     }
 }

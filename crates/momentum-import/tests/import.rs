@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use momentum_core::commands::NewOrg;
+use momentum_core::commands::{self, NewOrg};
 use momentum_core::model::*;
 use momentum_core::money::Currency;
 use momentum_core::vocab::*;
@@ -330,6 +330,125 @@ fn reimport_updates_instead_of_duplicating(db: &TestDb) {
     );
 }
 
+/// The same export imported again after sellers worked the deals in Momentum: what the
+/// source did not change since the last import stays as the sellers left it (a stage the
+/// buyer decided, a rescheduled next step, a sale); what the source did change comes in.
+fn reimport_keeps_what_sellers_did_since(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let files = [file(dir.path(), "deals.csv", DEALS)];
+    run(&mut store, &s, &files, &mapping, false);
+    let imported = deals(&mut store, &s);
+    let (opp1, opp4) = (by_external(&imported, "OPP-1").id, by_external(&imported, "OPP-4").id);
+
+    // A week later the seller works both deals.
+    let later = ops::clock(&s.org, "2026-11-08T10:00:00Z".parse().unwrap());
+    let buyer = ops::add_contact(
+        &mut store,
+        &s,
+        commands::NewContact {
+            account: by_external(&imported, "OPP-1").account,
+            name: "Wile Coyote",
+            email: None,
+            phone: None,
+            title: None,
+        },
+        later.at,
+    )
+    .unwrap();
+    ops::record_decision(
+        &mut store,
+        &s,
+        opp1,
+        commands::RecordDecision {
+            contact: Some(buyer.id),
+            to: Step(3),
+            decided_at: None,
+            note: Some("buyer agreed to a trial".into()),
+            expected_version: None,
+        },
+        later,
+    )
+    .unwrap();
+    let call: Timestamp = "2026-11-20T15:00:00Z".parse().unwrap();
+    ops::reschedule(
+        &mut store,
+        &s,
+        opp1,
+        commands::NextStepInput {
+            due: call,
+            kind: InteractionKind::Meeting,
+            aims_at: None,
+            buyer_committed: true,
+        },
+        None,
+        later,
+    )
+    .unwrap();
+    ops::close(
+        &mut store,
+        &s,
+        opp4,
+        commands::Closing::Won {
+            contact: Some(buyer.id),
+        },
+        None,
+        later,
+    )
+    .unwrap();
+    let worked = deals(&mut store, &s);
+
+    let again = run(&mut store, &s, &files, &mapping, false);
+    assert!(again.errors.is_empty(), "{:?}", again.errors);
+    assert_eq!(
+        (again.deals_created, again.deals_updated, again.deals_unchanged),
+        (0, 0, 4),
+        "the source changed nothing"
+    );
+    assert_eq!(deals(&mut store, &s), worked, "the sellers' work stands");
+
+    // The source then changes OPP-1's amount and nothing else.
+    let changed = DEALS.replace("\"12,000.50\"", "13000");
+    let report = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "deals.csv", &changed)],
+        &mapping,
+        false,
+    );
+    assert_eq!((report.deals_updated, report.deals_unchanged), (1, 3));
+    let all = deals(&mut store, &s);
+    let d = by_external(&all, "OPP-1");
+    assert_eq!(d.value_minor, Some(1_300_000), "the source's new amount comes in");
+    assert_eq!(d.stage, Step(3), "the stage the buyer decided in Momentum stays");
+    let step = d.next_step().expect("still open");
+    assert_eq!(
+        (step.due, step.kind, step.buyer_committed),
+        (call, InteractionKind::Meeting, true)
+    );
+    assert_eq!(by_external(&all, "OPP-4").status(), DealStatus::Won);
+    let view = ops::show_deal(&mut store, &s, opp1).unwrap();
+    assert!(
+        view.decisions.iter().all(|d| d.direction == Direction::Advance),
+        "no re-import moved the deal back: {:?}",
+        view.decisions
+    );
+
+    // And when the source moves the stage itself, its stage is taken.
+    let moved = changed.replace("13000,3/1/2026,,Qualification", "13000,3/1/2026,,Proposal");
+    let report = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "deals.csv", &moved)],
+        &mapping,
+        false,
+    );
+    assert_eq!((report.deals_updated, report.decisions), (1, 1));
+    assert_eq!(by_external(&deals(&mut store, &s), "OPP-1").stage, Step(5));
+}
+
 /// A companies or contacts export taken again later: the records it names by id take its
 /// new values (a rename, a new address, a move to another company), no duplicates, and
 /// columns the file lacks are left as they were.
@@ -601,6 +720,32 @@ fn salesforce_users_tasks_footers_and_deleted_rows(db: &TestDb) {
         "tasks are not logged or planned twice"
     );
     assert_eq!(ops::show_deal(&mut store, &s, d.id).unwrap().interactions.len(), 2);
+
+    // Dana moves the step in Momentum; the same export taken again leaves it where she put it.
+    let moved: Timestamp = "2026-12-04T14:00:00Z".parse().unwrap();
+    let dana_s = ops::session(&mut store, None, Some("dana@example.com")).unwrap();
+    ops::reschedule(
+        &mut store,
+        &dana_s,
+        d.id,
+        commands::NextStepInput {
+            due: moved,
+            kind: InteractionKind::Meeting,
+            aims_at: None,
+            buyer_committed: true,
+        },
+        None,
+        ops::clock(&s.org, "2026-11-10T09:00:00Z".parse().unwrap()),
+    )
+    .unwrap();
+    let again = run(&mut store, &s, &fixtures("salesforce-report"), &mapping, false);
+    assert_eq!((again.deals_updated, again.next_steps_planned), (0, 0));
+    let step = deals(&mut store, &s)[0].next_step().cloned().unwrap();
+    assert_eq!(
+        (step.due, step.kind, step.buyer_committed),
+        (moved, InteractionKind::Meeting, true),
+        "the open task, unchanged in the source, does not undo Dana's step"
+    );
 }
 
 fn hubspot_and_pipedrive_exports_import(db: &TestDb) {
@@ -773,6 +918,7 @@ both_backends!(
     dry_run_writes_nothing_and_a_new_org_appears_only_with_its_data,
     reimport_updates_instead_of_duplicating,
     reimport_updates_accounts_and_contacts,
+    reimport_keeps_what_sellers_did_since,
     a_seller_cannot_import,
     salesforce_exports_keep_their_stage_history,
     salesforce_users_tasks_footers_and_deleted_rows,

@@ -9,6 +9,7 @@ use std::io::Write;
 
 use jiff::Timestamp;
 use momentum_core::commands;
+use momentum_core::import::SourceDigest;
 use momentum_core::model::*;
 use momentum_core::money::Currency;
 use momentum_core::vocab::Role;
@@ -42,10 +43,20 @@ pub struct Existing {
     pub users: Vec<User>,
     pub accounts: Vec<(Account, Option<String>)>,
     pub contacts: Vec<(Contact, Option<String>)>,
-    /// Deals that came from an import, by external id, with their product.
-    pub deals: HashMap<String, (Deal, Option<String>)>,
+    /// Deals that came from an import, by external id.
+    pub deals: HashMap<String, StoredImport>,
     /// External ids of imported interactions.
     pub interactions: HashSet<String>,
+}
+
+/// A stored deal that came from an import.
+#[derive(Debug, Clone)]
+pub struct StoredImport {
+    pub deal: Deal,
+    pub product: Option<String>,
+    /// What the source said of it at its last import (`None` for deals imported before
+    /// Momentum kept that).
+    pub source: Option<SourceDigest>,
 }
 
 /// Hands out new ids inside the import's transaction.
@@ -93,6 +104,8 @@ impl Ids<'_> {
 pub struct DealWrite {
     pub deal: Deal,
     pub product: Option<String>,
+    /// What the source said of it, kept for the next import.
+    pub source: Option<SourceDigest>,
     /// The stored deal this replaces (a re-import), or `None` for a new one.
     pub before: Option<Deal>,
 }
@@ -141,7 +154,7 @@ fn interaction_columns() -> Vec<&'static str> {
 
 fn deal_columns() -> Vec<&'static str> {
     let mut c = map::DEAL_COLUMNS.to_vec();
-    c.push("product");
+    c.extend(["product", "source_digest"]);
     c
 }
 
@@ -339,23 +352,27 @@ fn load_existing(tx: &mut dyn Sql, org: OrgId) -> StoreResult<Existing> {
             ))
         })
         .collect::<StoreResult<Vec<_>>>()?;
-    let mut products: HashMap<i64, String> = tx
+    let mut sources: HashMap<i64, (Option<String>, Option<SourceDigest>)> = tx
         .query(
-            "SELECT deal_id, product FROM deals WHERE org_id = $1 AND external_id IS NOT NULL AND product IS NOT NULL",
+            "SELECT deal_id, product, source_digest FROM deals WHERE org_id = $1 AND external_id IS NOT NULL \
+             AND (product IS NOT NULL OR source_digest IS NOT NULL)",
             &o,
         )?
         .iter()
-        .map(|r| Ok((r.int(0)?, r.text(1)?.to_owned())))
+        .map(|r| {
+            let source = r.opt_text(2)?.map(|t| t.parse().map_err(map::corrupt)).transpose()?;
+            Ok((r.int(0)?, (r.opt_text(1)?.map(str::to_owned), source)))
+        })
         .collect::<StoreResult<_>>()?;
     let mut deals = HashMap::new();
     for row in tx.query(
         &format!("{} WHERE d.org_id = $1 AND d.external_id IS NOT NULL", map::DEAL_SELECT),
         &o,
     )? {
-        let d = map::deal(&row)?.deal;
-        let product = products.remove(&d.id.0);
-        if let Some(ext) = d.external_id.clone() {
-            deals.insert(ext, (d, product));
+        let deal = map::deal(&row)?.deal;
+        let (product, source) = sources.remove(&deal.id.0).unwrap_or_default();
+        if let Some(ext) = deal.external_id.clone() {
+            deals.insert(ext, StoredImport { deal, product, source });
         }
     }
     let interactions = tx
@@ -417,6 +434,7 @@ fn contact_values(org: OrgId, c: &Contact, ext: &Option<String>) -> Vec<Val> {
 fn deal_row(org: OrgId, w: &DealWrite) -> Vec<Val> {
     let mut v = map::deal_values(org, &w.deal);
     v.push(w.product.clone().into());
+    v.push(w.source.map(|s| s.to_string()).into());
     v
 }
 

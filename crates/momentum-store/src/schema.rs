@@ -46,6 +46,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0008_today_from_indexes.sql"),
         include_str!("../migrations/postgres/0008_today_from_indexes.sql"),
     ),
+    (
+        9,
+        include_str!("../migrations/sqlite/0009_import_source.sql"),
+        include_str!("../migrations/postgres/0009_import_source.sql"),
+    ),
 ];
 
 pub(crate) fn migrate(store: &mut Store) -> StoreResult<()> {
