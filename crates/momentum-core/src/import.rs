@@ -13,9 +13,10 @@
 //!
 //! Sellers keep working imported deals while a team still re-imports from the old system.
 //! Each imported deal therefore keeps a [`SourceDigest`] of what the source said of it, field
-//! by field; a re-import takes from the source only the fields it changed since, so a stage
-//! the buyer decided, a rescheduled step or a sale recorded in Momentum is never undone by
-//! an export that still holds the old values.
+//! by field (accounts and contacts likewise, [`AccountDigest`], [`ContactDigest`]); a
+//! re-import takes from the source only the fields it changed since, so a stage the buyer
+//! decided, a rescheduled step or a sale recorded in Momentum is never undone by an export
+//! that still holds the old values.
 
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -357,12 +358,37 @@ pub enum SourceField {
 
 const SOURCE_FIELDS: usize = 11;
 
-/// What a source said of a deal at its last import: a 32-bit FNV-1a digest of each
-/// [`SourceField`], so a re-import can tell the fields the source changed since from the
-/// ones it did not. Stored as 88 hex digits. A digest can miss a change (one in four billion
-/// per field); the cost of that is a source change not taken, never a seller's work lost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SourceDigest([u32; SOURCE_FIELDS]);
+/// What a source said of a record at its last import: a 32-bit FNV-1a digest of each of
+/// its `N` fields, so a re-import can tell the fields the source changed since from the ones
+/// it did not. Stored as 8 hex digits a field. A digest can miss a change (one in four
+/// billion per field); the cost of that is a source change not taken, never a seller's work
+/// lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digests<const N: usize>([u32; N]);
+
+/// A deal's, one per [`SourceField`].
+pub type SourceDigest = Digests<SOURCE_FIELDS>;
+/// An account's: name, domain.
+pub type AccountDigest = Digests<2>;
+/// A contact's: account, name, e-mail, phone, title.
+pub type ContactDigest = Digests<5>;
+
+impl<const N: usize> Default for Digests<N> {
+    fn default() -> Self {
+        Digests([0; N])
+    }
+}
+
+impl<const N: usize> Digests<N> {
+    /// Records what the source now says in text field `field` of an account or contact, and
+    /// whether a re-import takes it: only when the source changed it since the record's last
+    /// import (`base`), or that import kept no digest.
+    pub fn changed(&mut self, field: usize, base: Option<Digests<N>>, source: Option<&str>) -> bool {
+        let digest = Fnv::new().opt_text(source).finish();
+        self.0[field] = digest;
+        base.is_none_or(|b| b.0[field] != digest)
+    }
+}
 
 impl SourceDigest {
     pub fn of(input: &ImportedDeal<'_>) -> SourceDigest {
@@ -438,21 +464,27 @@ impl SourceDigest {
     }
 }
 
-impl std::fmt::Display for SourceDigest {
+impl<const N: usize> std::fmt::Display for Digests<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.0.iter().try_for_each(|d| write!(f, "{d:08x}"))
     }
 }
 
-impl std::str::FromStr for SourceDigest {
+impl<const N: usize> std::str::FromStr for Digests<N> {
     type Err = DomainError;
 
-    fn from_str(s: &str) -> Result<SourceDigest, DomainError> {
-        let invalid = || DomainError::invalid("source_digest", s, "88 hex digits, 8 for each field of the source");
-        if s.len() != SOURCE_FIELDS * 8 || !s.is_ascii() {
+    fn from_str(s: &str) -> Result<Digests<N>, DomainError> {
+        let invalid = || {
+            DomainError::invalid(
+                "source_digest",
+                s,
+                format!("{} hex digits, 8 for each field of the source", N * 8),
+            )
+        };
+        if s.len() != N * 8 || !s.is_ascii() {
             return Err(invalid());
         }
-        let mut d = SourceDigest::default();
+        let mut d = Digests::default();
         for (i, slot) in d.0.iter_mut().enumerate() {
             *slot = u32::from_str_radix(&s[i * 8..i * 8 + 8], 16).map_err(|_| invalid())?;
         }

@@ -9,13 +9,13 @@ use std::collections::{HashMap, HashSet};
 use jiff::tz::TimeZone;
 use momentum_core::commands::{self, Rules};
 use momentum_core::import::{
-    self as rules, ImportedActivity, ImportedDeal, PlannedStep, SourceDigest, SourceField, StageChange,
+    self as rules, Digests, ImportedActivity, ImportedDeal, PlannedStep, SourceDigest, SourceField, StageChange,
 };
 use momentum_core::model::*;
 use momentum_core::money::{Currency, Money};
 use momentum_core::vocab::*;
 use momentum_core::DomainError;
-use momentum_store::import::{Batch, DealWrite, Existing, Ids};
+use momentum_store::import::{Batch, DealWrite, Existing, Ids, Sourced};
 use momentum_store::ops::Session;
 use momentum_store::StoreResult;
 
@@ -48,13 +48,29 @@ fn cell(rec: &csv::StringRecord, idx: Option<usize>) -> Option<&str> {
     idx.and_then(|i| rec.get(i)).map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// The cell when the file has the column (blank is `None`), else what is stored: a
-/// re-import changes only what its file holds.
-fn cell_or<'r>(rec: &'r csv::StringRecord, idx: Option<usize>, stored: Option<&'r str>) -> Option<&'r str> {
+/// A stored account's or contact's field on re-import: the cell (blank is `None`) when the
+/// file has the column and the source changed the value since the record's last import
+/// (noted in `digest`'s `field`), else what is stored. A re-import changes only what its file
+/// holds and its source changed, so an edit made in Momentum meanwhile stays.
+fn reimported<'r, const N: usize>(
+    rec: &'r csv::StringRecord,
+    idx: Option<usize>,
+    stored: Option<&'r str>,
+    (field, base, digest): (usize, Option<Digests<N>>, &mut Digests<N>),
+) -> Option<&'r str> {
     match idx {
-        Some(_) => cell(rec, idx),
-        None => stored,
+        Some(_) if digest.changed(field, base, cell(rec, idx)) => cell(rec, idx),
+        _ => stored,
     }
+}
+
+/// The digests of a new account's or contact's source cells, kept for its next re-import.
+fn digests_of<const N: usize>(cells: [Option<&str>; N]) -> Digests<N> {
+    let mut d = Digests::default();
+    for (field, value) in cells.into_iter().enumerate() {
+        d.changed(field, None, value);
+    }
+    d
 }
 
 fn lower(s: &str) -> String {
@@ -86,8 +102,8 @@ struct Planner<'a> {
     contacts: Directory,
     /// Stored accounts and contacts that have an external id, by id: a re-imported row
     /// updates its record (once; the entry is taken when it is).
-    stored_accounts: HashMap<i64, Account>,
-    stored_contacts: HashMap<i64, Contact>,
+    stored_accounts: HashMap<i64, Sourced<Account, 2>>,
+    stored_contacts: HashMap<i64, Sourced<Contact, 5>>,
     /// Source values already resolved: most rows repeat an owner or an account.
     owner_memo: HashMap<String, Owner>,
     account_memo: HashMap<String, Option<AccountId>>,
@@ -296,7 +312,11 @@ impl Planner<'_> {
             Ok(a) => {
                 self.accounts.by_name.insert(lower(&a.name), id.0);
                 self.report.accounts_created += 1;
-                self.batch.accounts.push((a, None));
+                self.batch.accounts.push(Sourced {
+                    record: a,
+                    external_id: None,
+                    source: None,
+                });
                 Ok(Some(id))
             }
             Err(_) => Ok(None),
@@ -343,7 +363,11 @@ impl Planner<'_> {
                     self.contacts.by_email.insert(e.as_str().to_owned(), id.0);
                 }
                 self.report.contacts_created += 1;
-                self.batch.contacts.push((c, None));
+                self.batch.contacts.push(Sourced {
+                    record: c,
+                    external_id: None,
+                    source: None,
+                });
                 Ok(Some(id))
             }
             Err(_) => Ok(None),
@@ -395,20 +419,28 @@ impl Planner<'_> {
                 continue;
             }
             let ext_id = cell(rec, ext);
-            if let Some(stored) = ext_id
+            if let Some(Sourced {
+                record: stored,
+                source: base,
+                ..
+            }) = ext_id
                 .and_then(|e| self.accounts.by_external.get(e))
                 .and_then(|id| self.stored_accounts.remove(id))
             {
                 // A column the file lacks leaves the stored value; a blank domain clears it.
-                let name_value = cell(rec, name).unwrap_or(&stored.name);
-                let domain_value = match domain {
-                    Some(_) => cell(rec, domain).map(clean_domain),
-                    None => stored.domain.as_deref(),
-                };
+                let mut digest = base.unwrap_or_default();
+                let name_value =
+                    reimported(rec, name, Some(&stored.name), (0, base, &mut digest)).unwrap_or(&stored.name);
+                let domain_value =
+                    reimported(rec, domain, stored.domain.as_deref(), (1, base, &mut digest)).map(clean_domain);
                 match commands::edit_account(&self.actor, &stored, name_value, domain_value) {
-                    Ok(a) if a != stored => {
-                        self.report.accounts_updated += 1;
-                        self.batch.account_updates.push(a);
+                    Ok(a) if a != stored || Some(digest) != base => {
+                        self.report.accounts_updated += usize::from(a != stored);
+                        self.batch.account_updates.push(Sourced {
+                            record: a,
+                            external_id: None,
+                            source: Some(digest),
+                        });
                     }
                     Ok(_) => {}
                     Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
@@ -437,7 +469,11 @@ impl Planner<'_> {
                     }
                     self.accounts.by_name.entry(lower(&a.name)).or_insert(id.0);
                     self.report.accounts_created += 1;
-                    self.batch.accounts.push((a, ext_id.map(str::to_owned)));
+                    self.batch.accounts.push(Sourced {
+                        record: a,
+                        external_id: ext_id.map(str::to_owned),
+                        source: ext_id.map(|_| digests_of([cell(rec, name), cell(rec, domain)])),
+                    });
                 }
                 Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
             }
@@ -492,26 +528,41 @@ impl Planner<'_> {
                     .collect::<Vec<_>>()
                     .join(" "),
             };
-            if let Some(stored) = ext_id
+            if let Some(Sourced {
+                record: stored,
+                source: base,
+                ..
+            }) = ext_id
                 .and_then(|e| self.contacts.by_external.get(e))
                 .and_then(|id| self.stored_contacts.remove(id))
             {
                 // A column the file lacks leaves the stored value; a blank cell clears it.
+                let mut digest = base.unwrap_or_default();
                 let account_id = match account {
-                    Some(_) => self.account(cell(rec, account), ids)?,
-                    None => stored.account,
+                    Some(_) if digest.changed(0, base, cell(rec, account)) => self.account(cell(rec, account), ids)?,
+                    _ => stored.account,
                 };
+                let named = !full_name.is_empty() && digest.changed(1, base, Some(&full_name));
                 let input = commands::NewContact {
                     account: account_id,
-                    name: if full_name.is_empty() { &stored.name } else { &full_name },
-                    email: cell_or(rec, email, stored.email.as_ref().map(|e| e.as_str())),
-                    phone: cell_or(rec, phone, stored.phone.as_deref()),
-                    title: cell_or(rec, title, stored.title.as_deref()),
+                    name: if named { &full_name } else { &stored.name },
+                    email: reimported(
+                        rec,
+                        email,
+                        stored.email.as_ref().map(|e| e.as_str()),
+                        (2, base, &mut digest),
+                    ),
+                    phone: reimported(rec, phone, stored.phone.as_deref(), (3, base, &mut digest)),
+                    title: reimported(rec, title, stored.title.as_deref(), (4, base, &mut digest)),
                 };
                 match commands::edit_contact(&self.actor, &stored, input) {
-                    Ok(c) if c != stored => {
-                        self.report.contacts_updated += 1;
-                        self.batch.contact_updates.push(c);
+                    Ok(c) if c != stored || Some(digest) != base => {
+                        self.report.contacts_updated += usize::from(c != stored);
+                        self.batch.contact_updates.push(Sourced {
+                            record: c,
+                            external_id: None,
+                            source: Some(digest),
+                        });
                     }
                     Ok(_) => {}
                     Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
@@ -551,7 +602,19 @@ impl Planner<'_> {
                         self.contacts.by_email.entry(e.as_str().to_owned()).or_insert(id.0);
                     }
                     self.report.contacts_created += 1;
-                    self.batch.contacts.push((c, ext_id.map(str::to_owned)));
+                    self.batch.contacts.push(Sourced {
+                        record: c,
+                        external_id: ext_id.map(str::to_owned),
+                        source: ext_id.map(|_| {
+                            digests_of([
+                                cell(rec, account),
+                                Some(full_name.as_str()),
+                                cell(rec, email),
+                                cell(rec, phone),
+                                cell(rec, title),
+                            ])
+                        }),
+                    });
                 }
                 Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
             }
@@ -691,17 +754,19 @@ pub(crate) fn plan(
     for u in &existing.users {
         p.add_owner(u);
     }
-    for (a, ext) in &existing.accounts {
-        if let Some(e) = ext {
+    for s in &existing.accounts {
+        let a = &s.record;
+        if let Some(e) = &s.external_id {
             p.accounts.by_external.insert(e.clone(), a.id.0);
-            p.stored_accounts.insert(a.id.0, a.clone());
+            p.stored_accounts.insert(a.id.0, s.clone());
         }
         p.accounts.by_name.entry(lower(&a.name)).or_insert(a.id.0);
     }
-    for (c, ext) in &existing.contacts {
-        if let Some(e) = ext {
+    for s in &existing.contacts {
+        let c = &s.record;
+        if let Some(e) = &s.external_id {
             p.contacts.by_external.insert(e.clone(), c.id.0);
-            p.stored_contacts.insert(c.id.0, c.clone());
+            p.stored_contacts.insert(c.id.0, s.clone());
         }
         p.contacts.by_name.entry(lower(&c.name)).or_insert(c.id.0);
         if let Some(e) = &c.email {

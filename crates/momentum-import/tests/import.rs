@@ -470,6 +470,34 @@ fn reimport_updates_accounts_and_contacts(db: &TestDb) {
         "the same files change nothing"
     );
 
+    // Edited in Momentum since: Acme's domain and Wile's phone. The same files again leave
+    // both as edited, since the source did not change them.
+    let accounts = momentum_store::directory::accounts(&mut store, &s, None, 100).unwrap();
+    let acme = accounts.iter().find(|a| a.name == "Acme Corp").unwrap().clone();
+    momentum_store::directory::update_account(&mut store, &s, acme.id, &acme.name, Some("acme-corp.example"), now())
+        .unwrap();
+    let contacts = momentum_store::directory::contacts(&mut store, &s, None, 100).unwrap();
+    let wile = contacts.iter().find(|c| c.name == "Wile Coyote").unwrap().clone();
+    let wile_edit = commands::NewContact {
+        account: wile.account,
+        name: &wile.name,
+        email: wile.email.as_ref().map(|e| e.as_str()),
+        phone: Some("+1 555 0199"),
+        title: wile.title.as_deref(),
+    };
+    momentum_store::directory::update_contact(&mut store, &s, wile.id, wile_edit, now()).unwrap();
+    let same = run(&mut store, &s, &fixtures("hubspot"), &mapping, false);
+    assert_eq!(
+        (same.accounts_updated, same.contacts_updated),
+        (0, 0),
+        "the source changed nothing"
+    );
+    let phone_of_wile = |store: &mut Store| {
+        let contacts = momentum_store::directory::contacts(store, &s, None, 100).unwrap();
+        contacts.iter().find(|c| c.id == wile.id).unwrap().phone.clone()
+    };
+    assert_eq!(phone_of_wile(&mut store).as_deref(), Some("+1 555 0199"));
+
     let dir = tempfile::tempdir().unwrap();
     let later: Vec<PathBuf> = fixtures("hubspot")
         .iter()
@@ -506,7 +534,12 @@ fn reimport_updates_accounts_and_contacts(db: &TestDb) {
         .expect("renamed");
     assert_eq!(globex.domain.as_deref(), Some("globex.example.com"));
     let acme = accounts.iter().find(|a| a.name == "Acme Corp").unwrap();
-    assert_eq!(acme.domain.as_deref(), Some("acme.example"), "unchanged");
+    assert_eq!(
+        acme.domain.as_deref(),
+        Some("acme-corp.example"),
+        "unchanged in the source: as edited in Momentum"
+    );
+    assert_eq!(phone_of_wile(&mut store).as_deref(), Some("+1 555 0199"));
     let contacts = momentum_store::directory::contacts(&mut store, &s, None, 100).unwrap();
     assert_eq!(contacts.len(), 2, "no duplicates");
     let hank = contacts.iter().find(|c| c.name == "Hank Scorpio").unwrap();

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use jiff::Timestamp;
 use momentum_core::commands;
-use momentum_core::import::SourceDigest;
+use momentum_core::import::{Digests, SourceDigest};
 use momentum_core::model::*;
 use momentum_core::money::Currency;
 use momentum_core::vocab::Role;
@@ -41,12 +41,21 @@ pub enum Target<'a> {
 #[derive(Debug, Default)]
 pub struct Existing {
     pub users: Vec<User>,
-    pub accounts: Vec<(Account, Option<String>)>,
-    pub contacts: Vec<(Contact, Option<String>)>,
+    pub accounts: Vec<Sourced<Account, 2>>,
+    pub contacts: Vec<Sourced<Contact, 5>>,
     /// Deals that came from an import, by external id.
     pub deals: HashMap<String, StoredImport>,
     /// External ids of imported interactions.
     pub interactions: HashSet<String>,
+}
+
+/// An account or a contact with the external id it came from, if any, and what its source
+/// said of it at its last import.
+#[derive(Debug, Clone)]
+pub struct Sourced<T, const N: usize> {
+    pub record: T,
+    pub external_id: Option<String>,
+    pub source: Option<Digests<N>>,
 }
 
 /// A stored deal that came from an import.
@@ -114,12 +123,12 @@ pub struct DealWrite {
 #[derive(Debug, Default)]
 pub struct Batch {
     pub users: Vec<User>,
-    pub accounts: Vec<(Account, Option<String>)>,
-    pub contacts: Vec<(Contact, Option<String>)>,
+    pub accounts: Vec<Sourced<Account, 2>>,
+    pub contacts: Vec<Sourced<Contact, 5>>,
     pub deals: Vec<DealWrite>,
     /// Stored accounts and contacts a re-import changed (matched by external id).
-    pub account_updates: Vec<Account>,
-    pub contact_updates: Vec<Contact>,
+    pub account_updates: Vec<Sourced<Account, 2>>,
+    pub contact_updates: Vec<Sourced<Contact, 5>>,
     pub decisions: Vec<(DealId, Decision)>,
     pub interactions: Vec<(DealId, Interaction, Option<String>)>,
 }
@@ -133,7 +142,15 @@ pub struct Done {
     pub committed: bool,
 }
 
-const ACCOUNT_COLUMNS: &[&str] = &["org_id", "account_id", "name", "domain", "created_at", "external_id"];
+const ACCOUNT_COLUMNS: &[&str] = &[
+    "org_id",
+    "account_id",
+    "name",
+    "domain",
+    "created_at",
+    "external_id",
+    "source_digest",
+];
 const CONTACT_COLUMNS: &[&str] = &[
     "org_id",
     "contact_id",
@@ -144,6 +161,7 @@ const CONTACT_COLUMNS: &[&str] = &[
     "title",
     "created_at",
     "external_id",
+    "source_digest",
 ];
 
 fn interaction_columns() -> Vec<&'static str> {
@@ -311,32 +329,34 @@ fn load_existing(tx: &mut dyn Sql, org: OrgId) -> StoreResult<Existing> {
         .collect::<StoreResult<Vec<_>>>()?;
     let accounts = tx
         .query(
-            "SELECT account_id, name, domain, created_at, external_id FROM accounts WHERE org_id = $1 ORDER BY account_id",
+            "SELECT account_id, name, domain, created_at, external_id, source_digest FROM accounts \
+             WHERE org_id = $1 ORDER BY account_id",
             &o,
         )?
         .iter()
         .map(|r| {
-            Ok((
-                Account {
+            Ok(Sourced {
+                record: Account {
                     id: AccountId(r.int(0)?),
                     name: r.text(1)?.to_owned(),
                     domain: r.opt_text(2)?.map(str::to_owned),
                     created_at: map::read_ts(r, 3)?,
                 },
-                r.opt_text(4)?.map(str::to_owned),
-            ))
+                external_id: r.opt_text(4)?.map(str::to_owned),
+                source: read_digest(r, 5)?,
+            })
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let contacts = tx
         .query(
-            "SELECT contact_id, account_id, name, email, phone, title, created_at, external_id FROM contacts \
+            "SELECT contact_id, account_id, name, email, phone, title, created_at, external_id, source_digest FROM contacts \
              WHERE org_id = $1 ORDER BY contact_id",
             &o,
         )?
         .iter()
         .map(|r| {
-            Ok((
-                Contact {
+            Ok(Sourced {
+                record: Contact {
                     id: ContactId(r.int(0)?),
                     account: r.opt_int(1)?.map(AccountId),
                     name: r.text(2)?.to_owned(),
@@ -348,8 +368,9 @@ fn load_existing(tx: &mut dyn Sql, org: OrgId) -> StoreResult<Existing> {
                     title: r.opt_text(5)?.map(str::to_owned),
                     created_at: map::read_ts(r, 6)?,
                 },
-                r.opt_text(7)?.map(str::to_owned),
-            ))
+                external_id: r.opt_text(7)?.map(str::to_owned),
+                source: read_digest(r, 8)?,
+            })
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let mut sources: HashMap<i64, (Option<String>, Option<SourceDigest>)> = tx
@@ -359,10 +380,7 @@ fn load_existing(tx: &mut dyn Sql, org: OrgId) -> StoreResult<Existing> {
             &o,
         )?
         .iter()
-        .map(|r| {
-            let source = r.opt_text(2)?.map(|t| t.parse().map_err(map::corrupt)).transpose()?;
-            Ok((r.int(0)?, (r.opt_text(1)?.map(str::to_owned), source)))
-        })
+        .map(|r| Ok((r.int(0)?, (r.opt_text(1)?.map(str::to_owned), read_digest(r, 2)?))))
         .collect::<StoreResult<_>>()?;
     let mut deals = HashMap::new();
     for row in tx.query(
@@ -392,6 +410,14 @@ fn load_existing(tx: &mut dyn Sql, org: OrgId) -> StoreResult<Existing> {
     })
 }
 
+fn read_digest<const N: usize>(r: &crate::sql::Row, i: usize) -> StoreResult<Option<Digests<N>>> {
+    r.opt_text(i)?.map(|t| t.parse().map_err(map::corrupt)).transpose()
+}
+
+fn digest_value<const N: usize>(d: Option<Digests<N>>) -> Val {
+    d.map(|d| d.to_string()).into()
+}
+
 fn user_values(org: OrgId, u: &User) -> Vec<Val> {
     vec![
         org.0.into(),
@@ -406,18 +432,21 @@ fn user_values(org: OrgId, u: &User) -> Vec<Val> {
     ]
 }
 
-fn account_values(org: OrgId, a: &Account, ext: &Option<String>) -> Vec<Val> {
+fn account_values(org: OrgId, s: &Sourced<Account, 2>) -> Vec<Val> {
+    let a = &s.record;
     vec![
         org.0.into(),
         a.id.0.into(),
         a.name.as_str().into(),
         a.domain.clone().into(),
         map::ts(a.created_at),
-        ext.clone().into(),
+        s.external_id.clone().into(),
+        digest_value(s.source),
     ]
 }
 
-fn contact_values(org: OrgId, c: &Contact, ext: &Option<String>) -> Vec<Val> {
+fn contact_values(org: OrgId, s: &Sourced<Contact, 5>) -> Vec<Val> {
+    let c = &s.record;
     vec![
         org.0.into(),
         c.id.0.into(),
@@ -427,14 +456,15 @@ fn contact_values(org: OrgId, c: &Contact, ext: &Option<String>) -> Vec<Val> {
         c.phone.clone().into(),
         c.title.clone().into(),
         map::ts(c.created_at),
-        ext.clone().into(),
+        s.external_id.clone().into(),
+        digest_value(s.source),
     ]
 }
 
 fn deal_row(org: OrgId, w: &DealWrite) -> Vec<Val> {
     let mut v = map::deal_values(org, &w.deal);
     v.push(w.product.clone().into());
-    v.push(w.source.map(|s| s.to_string()).into());
+    v.push(digest_value(w.source));
     v
 }
 
@@ -455,12 +485,12 @@ fn insert_tables(org: OrgId, batch: &Batch) -> Vec<TableRows<'_>> {
         (
             "accounts",
             ACCOUNT_COLUMNS.to_vec(),
-            Box::new(batch.accounts.iter().map(move |(a, e)| account_values(org, a, e))),
+            Box::new(batch.accounts.iter().map(move |a| account_values(org, a))),
         ),
         (
             "contacts",
             CONTACT_COLUMNS.to_vec(),
-            Box::new(batch.contacts.iter().map(move |(c, e)| contact_values(org, c, e))),
+            Box::new(batch.contacts.iter().map(move |c| contact_values(org, c))),
         ),
         (
             "deals",
@@ -542,20 +572,23 @@ fn update_deals(tx: &mut dyn Sql, org: OrgId, batch: &Batch, insert_next_step: b
 /// Writes the re-imported changes to stored accounts and contacts, after the inserts (a
 /// contact may have moved to an account this import creates).
 fn update_directory(tx: &mut dyn Sql, org: OrgId, batch: &Batch) -> StoreResult<()> {
-    for a in &batch.account_updates {
+    for s in &batch.account_updates {
+        let a = &s.record;
         tx.exec(
-            "UPDATE accounts SET name = $3, domain = $4 WHERE org_id = $1 AND account_id = $2",
+            "UPDATE accounts SET name = $3, domain = $4, source_digest = $5 WHERE org_id = $1 AND account_id = $2",
             &[
                 org.0.into(),
                 a.id.0.into(),
                 a.name.as_str().into(),
                 a.domain.clone().into(),
+                digest_value(s.source),
             ],
         )?;
     }
-    for c in &batch.contact_updates {
+    for s in &batch.contact_updates {
+        let c = &s.record;
         tx.exec(
-            "UPDATE contacts SET account_id = $3, name = $4, email = $5, phone = $6, title = $7 \
+            "UPDATE contacts SET account_id = $3, name = $4, email = $5, phone = $6, title = $7, source_digest = $8 \
              WHERE org_id = $1 AND contact_id = $2",
             &[
                 org.0.into(),
@@ -565,6 +598,7 @@ fn update_directory(tx: &mut dyn Sql, org: OrgId, batch: &Batch) -> StoreResult<
                 c.email.as_ref().map(|e| e.as_str().to_owned()).into(),
                 c.phone.clone().into(),
                 c.title.clone().into(),
+                digest_value(s.source),
             ],
         )?;
     }
