@@ -67,6 +67,10 @@ pub struct ImportedDeal<'a> {
     pub provenance: String,
     /// The next step the source had planned (its "next activity date").
     pub next_step: Option<PlannedStep>,
+    /// The source's own words for the owner, the account and the contact (an e-mail, a
+    /// name, an id). Their digests stand for those fields, not the records they resolved to:
+    /// a user or account renamed in Momentum is no change in the source.
+    pub named: [Option<&'a str>; 3],
 }
 
 /// A step the source had planned on an open deal: a dated activity not yet done.
@@ -379,11 +383,26 @@ impl<const N: usize> Default for Digests<N> {
     }
 }
 
+/// The fields of an [`AccountDigest`].
+impl Digests<2> {
+    pub const NAME: usize = 0;
+    pub const DOMAIN: usize = 1;
+}
+
+/// The fields of a [`ContactDigest`].
+impl Digests<5> {
+    pub const ACCOUNT: usize = 0;
+    pub const NAME: usize = 1;
+    pub const EMAIL: usize = 2;
+    pub const PHONE: usize = 3;
+    pub const TITLE: usize = 4;
+}
+
 impl<const N: usize> Digests<N> {
-    /// Records what the source now says in text field `field` of an account or contact, and
-    /// whether a re-import takes it: only when the source changed it since the record's last
-    /// import (`base`), or that import kept no digest.
-    pub fn changed(&mut self, field: usize, base: Option<Digests<N>>, source: Option<&str>) -> bool {
+    /// Notes what the source now says in text field `field` of an account or contact, and
+    /// returns whether a re-import takes it: only when the source changed it since the
+    /// record's last import (`base`), or that import kept no digest.
+    pub fn note(&mut self, field: usize, base: Option<Digests<N>>, source: Option<&str>) -> bool {
         let digest = Fnv::new().opt_text(source).finish();
         self.0[field] = digest;
         base.is_none_or(|b| b.0[field] != digest)
@@ -393,15 +412,10 @@ impl<const N: usize> Digests<N> {
 impl SourceDigest {
     pub fn of(input: &ImportedDeal<'_>) -> SourceDigest {
         let mut d = SourceDigest::default();
-        d.set(SourceField::Owner, Fnv::new().int(input.owner.id.0).finish());
-        d.set(
-            SourceField::Account,
-            Fnv::new().opt_int(input.account.map(|a| a.0)).finish(),
-        );
-        d.set(
-            SourceField::Contact,
-            Fnv::new().opt_int(input.contact.map(|c| c.0)).finish(),
-        );
+        let [owner, account, contact] = input.named;
+        d.set(SourceField::Owner, SourceDigest::name(owner));
+        d.set(SourceField::Account, SourceDigest::name(account));
+        d.set(SourceField::Contact, SourceDigest::name(contact));
         d.set(SourceField::Title, Fnv::new().text(input.title.trim()).finish());
         d.set(
             SourceField::Value,
@@ -421,18 +435,29 @@ impl SourceDigest {
                 .finish(),
         );
         d.set(SourceField::Created, Fnv::new().opt_time(input.created).finish());
+        // An open deal's close date is its expected one (sources keep both in one column):
+        // it slipping is no change of outcome.
+        let outcome = Fnv::new().text(input.status.as_str());
         d.set(
             SourceField::Outcome,
-            Fnv::new()
-                .text(input.status.as_str())
-                .opt_time(input.closed)
-                .opt_text(input.lost_category.map(LostCategory::as_str))
-                .opt_text(input.lost_reason.map(str::trim))
-                .finish(),
+            match input.status {
+                DealStatus::Open => outcome,
+                _ => outcome
+                    .opt_time(input.closed)
+                    .opt_text(input.lost_category.map(LostCategory::as_str))
+                    .opt_text(input.lost_reason.map(str::trim)),
+            }
+            .finish(),
         );
+        // The stages the source went through, not when it wrote them down: Salesforce adds a
+        // history row on every amount or date change, repeating the stage.
         let mut stage = Fnv::new().opt_int(input.stage.map(|(s, _)| i64::from(s.0)));
+        let mut last = None;
         for change in input.history {
-            stage = stage.time(change.at).int(i64::from(change.step.0));
+            if last != Some(change.step) {
+                stage = stage.int(i64::from(change.step.0));
+                last = Some(change.step);
+            }
         }
         d.set(SourceField::Stage, stage.finish());
         d.set(
@@ -445,13 +470,18 @@ impl SourceDigest {
         d
     }
 
+    /// The digest of the source's words for an owner, account or contact
+    /// ([`ImportedDeal::named`]).
+    pub fn name(text: Option<&str>) -> u32 {
+        Fnv::new().opt_text(text).finish()
+    }
+
     /// The digest of a planned step, for [`SourceField::NextStep`] or
-    /// [`SourceField::PlannedActivity`].
+    /// [`SourceField::PlannedActivity`]: when and what, as `schedule_planned_step` compares.
     pub fn planned(step: &PlannedStep) -> u32 {
         Fnv::new()
             .time(step.due)
             .opt_text(step.kind.map(InteractionKind::as_str))
-            .opt_int(step.by.map(|u| u.0))
             .finish()
     }
 

@@ -53,6 +53,7 @@ fn row(status: DealStatus) -> ImportedDeal<'static> {
         history: &[],
         provenance: "csv:deals.csv:2".into(),
         next_step: None,
+        named: [Some("ada@example.com"), None, None],
     }
 }
 
@@ -336,4 +337,46 @@ fn a_digest_reads_back_as_written_and_refuses_anything_else() {
     let o = SourceDigest::of(&other);
     assert_ne!(o.get(SourceField::Title), d.get(SourceField::Title));
     assert_eq!(o.get(SourceField::Stage), d.get(SourceField::Stage));
+}
+
+#[test]
+fn an_open_deal_whose_close_date_slips_in_the_source_stays_won_in_momentum() {
+    let mut input = row(DealStatus::Open);
+    input.expected_close = Some("2026-12-01".parse().unwrap());
+    // Sources keep the expected and the actual close date in one column.
+    input.closed = Some("2026-12-01T00:00:00Z".parse().unwrap());
+    let first = import(None, input.clone()).unwrap();
+    let mut won = first.clone();
+    won.deal.state = DealState::Won { at: now().at };
+    input.expected_close = Some("2026-12-15".parse().unwrap());
+    input.closed = Some("2026-12-15T00:00:00Z".parse().unwrap());
+    let r = import(Some(&won), input).unwrap();
+    assert_eq!(r.deal.status(), DealStatus::Won);
+    assert_eq!(r.deal.expected_close, Some("2026-12-15".parse().unwrap()));
+}
+
+#[test]
+fn a_history_row_repeating_the_stage_does_not_move_the_sellers_stage_back() {
+    let qualification = |at: &str| StageChange {
+        at: at.parse().unwrap(),
+        step: Step(1),
+        label: "Qualification".into(),
+    };
+    let before = [qualification("2026-02-01T00:00:00Z")];
+    // Salesforce writes a history row when the amount changes, with the same stage.
+    let after = [
+        qualification("2026-02-01T00:00:00Z"),
+        qualification("2026-06-01T00:00:00Z"),
+    ];
+    let mut input = row(DealStatus::Open);
+    input.stage = Some((Step(1), "Qualification"));
+    input.history = &before;
+    let first = import(None, input.clone()).unwrap();
+    let mut stored = first.clone();
+    stored.deal = worked(first.deal.clone());
+    stored.deal.last_decision_at = Some("2026-05-01T00:00:00Z".parse().unwrap());
+    input.history = &after;
+    let r = import(Some(&stored), input).unwrap();
+    assert_eq!(r.deal.stage, Step(3));
+    assert!(r.decisions.is_empty(), "{:?}", r.decisions);
 }

@@ -9,7 +9,8 @@ use std::collections::{HashMap, HashSet};
 use jiff::tz::TimeZone;
 use momentum_core::commands::{self, Rules};
 use momentum_core::import::{
-    self as rules, Digests, ImportedActivity, ImportedDeal, PlannedStep, SourceDigest, SourceField, StageChange,
+    self as rules, AccountDigest, ContactDigest, Digests, ImportedActivity, ImportedDeal, PlannedStep, SourceDigest,
+    SourceField, StageChange,
 };
 use momentum_core::model::*;
 use momentum_core::money::{Currency, Money};
@@ -59,16 +60,17 @@ fn reimported<'r, const N: usize>(
     (field, base, digest): (usize, Option<Digests<N>>, &mut Digests<N>),
 ) -> Option<&'r str> {
     match idx {
-        Some(_) if digest.changed(field, base, cell(rec, idx)) => cell(rec, idx),
+        Some(_) if digest.note(field, base, cell(rec, idx)) => cell(rec, idx),
         _ => stored,
     }
 }
 
-/// The digests of a new account's or contact's source cells, kept for its next re-import.
+/// The digests of a new account's or contact's source cells, in the order of its digest's
+/// fields (`AccountDigest::NAME`, ...), kept for its next re-import.
 fn digests_of<const N: usize>(cells: [Option<&str>; N]) -> Digests<N> {
     let mut d = Digests::default();
     for (field, value) in cells.into_iter().enumerate() {
-        d.changed(field, None, value);
+        d.note(field, None, value);
     }
     d
 }
@@ -102,8 +104,8 @@ struct Planner<'a> {
     contacts: Directory,
     /// Stored accounts and contacts that have an external id, by id: a re-imported row
     /// updates its record (once; the entry is taken when it is).
-    stored_accounts: HashMap<i64, Sourced<Account, 2>>,
-    stored_contacts: HashMap<i64, Sourced<Contact, 5>>,
+    stored_accounts: HashMap<i64, Sourced<Account, AccountDigest>>,
+    stored_contacts: HashMap<i64, Sourced<Contact, ContactDigest>>,
     /// Source values already resolved: most rows repeat an owner or an account.
     owner_memo: HashMap<String, Owner>,
     account_memo: HashMap<String, Option<AccountId>>,
@@ -429,10 +431,15 @@ impl Planner<'_> {
             {
                 // A column the file lacks leaves the stored value; a blank domain clears it.
                 let mut digest = base.unwrap_or_default();
-                let name_value =
-                    reimported(rec, name, Some(&stored.name), (0, base, &mut digest)).unwrap_or(&stored.name);
-                let domain_value =
-                    reimported(rec, domain, stored.domain.as_deref(), (1, base, &mut digest)).map(clean_domain);
+                let name_value = reimported(rec, name, Some(&stored.name), (AccountDigest::NAME, base, &mut digest))
+                    .unwrap_or(&stored.name);
+                let domain_value = reimported(
+                    rec,
+                    domain,
+                    stored.domain.as_deref(),
+                    (AccountDigest::DOMAIN, base, &mut digest),
+                )
+                .map(clean_domain);
                 match commands::edit_account(&self.actor, &stored, name_value, domain_value) {
                     Ok(a) if a != stored || Some(digest) != base => {
                         self.report.accounts_updated += usize::from(a != stored);
@@ -539,10 +546,12 @@ impl Planner<'_> {
                 // A column the file lacks leaves the stored value; a blank cell clears it.
                 let mut digest = base.unwrap_or_default();
                 let account_id = match account {
-                    Some(_) if digest.changed(0, base, cell(rec, account)) => self.account(cell(rec, account), ids)?,
+                    Some(_) if digest.note(ContactDigest::ACCOUNT, base, cell(rec, account)) => {
+                        self.account(cell(rec, account), ids)?
+                    }
                     _ => stored.account,
                 };
-                let named = !full_name.is_empty() && digest.changed(1, base, Some(&full_name));
+                let named = !full_name.is_empty() && digest.note(ContactDigest::NAME, base, Some(&full_name));
                 let input = commands::NewContact {
                     account: account_id,
                     name: if named { &full_name } else { &stored.name },
@@ -550,10 +559,20 @@ impl Planner<'_> {
                         rec,
                         email,
                         stored.email.as_ref().map(|e| e.as_str()),
-                        (2, base, &mut digest),
+                        (ContactDigest::EMAIL, base, &mut digest),
                     ),
-                    phone: reimported(rec, phone, stored.phone.as_deref(), (3, base, &mut digest)),
-                    title: reimported(rec, title, stored.title.as_deref(), (4, base, &mut digest)),
+                    phone: reimported(
+                        rec,
+                        phone,
+                        stored.phone.as_deref(),
+                        (ContactDigest::PHONE, base, &mut digest),
+                    ),
+                    title: reimported(
+                        rec,
+                        title,
+                        stored.title.as_deref(),
+                        (ContactDigest::TITLE, base, &mut digest),
+                    ),
                 };
                 match commands::edit_contact(&self.actor, &stored, input) {
                     Ok(c) if c != stored || Some(digest) != base => {
@@ -1183,17 +1202,34 @@ fn plan_deals(
             }
         }
         let before = row.external_id.and_then(|e| existing.deals.get(e));
-        let owner = match p.owner(row.owner, ids)? {
-            Ok(o) => o,
-            Err(rule) => {
-                p.report
-                    .errors
-                    .push(file_error(f, row.line, c.owner, row.owner.unwrap_or(""), rule));
-                continue;
-            }
+        // An owner, company or contact the source names as at the deal's last import is the
+        // deal's as it stands (core `import_deal` keeps it): looking the name up again would
+        // miss a record renamed in Momentum since, and create a duplicate.
+        let kept = |field, cell| {
+            before
+                .filter(|b| b.source.is_some_and(|s| s.get(field) == SourceDigest::name(cell)))
+                .map(|b| &b.deal)
         };
-        let account = p.account(row.account, ids)?;
-        let contact = p.contact(row.contact, account, ids)?;
+        let owner = match kept(SourceField::Owner, row.owner) {
+            Some(d) => d.owner,
+            None => match p.owner(row.owner, ids)? {
+                Ok(o) => o,
+                Err(rule) => {
+                    p.report
+                        .errors
+                        .push(file_error(f, row.line, c.owner, row.owner.unwrap_or(""), rule));
+                    continue;
+                }
+            },
+        };
+        let account = match kept(SourceField::Account, row.account) {
+            Some(d) => d.account,
+            None => p.account(row.account, ids)?,
+        };
+        let contact = match kept(SourceField::Contact, row.contact) {
+            Some(d) => d.contact,
+            None => p.contact(row.contact, account, ids)?,
+        };
         let id = match before {
             Some(b) => b.deal.id,
             None => DealId(new_ids.next().expect("an id was taken for each new deal")),
@@ -1220,6 +1256,7 @@ fn plan_deals(
                 kind: row.next_step_kind,
                 by: None,
             }),
+            named: [row.owner, row.account, row.contact],
         };
         let (stored, base) = (before.map(|b| &b.deal), before.and_then(|b| b.source));
         match rules::import_deal(&p.actor, rules_of, id, stored, base, input, p.now) {

@@ -398,6 +398,9 @@ fn reimport_keeps_what_sellers_did_since(db: &TestDb) {
         later,
     )
     .unwrap();
+    // And the account gets its full name, which the old system never had.
+    let acme = buyer.account.unwrap();
+    momentum_store::directory::update_account(&mut store, &s, acme, "Acme Incorporated", None, later.at).unwrap();
     let worked = deals(&mut store, &s);
 
     let again = run(&mut store, &s, &files, &mapping, false);
@@ -406,6 +409,11 @@ fn reimport_keeps_what_sellers_did_since(db: &TestDb) {
         (again.deals_created, again.deals_updated, again.deals_unchanged),
         (0, 0, 4),
         "the source changed nothing"
+    );
+    assert_eq!(
+        (again.accounts_created, again.users_created),
+        (0, 0),
+        "\"Acme\" in the file is still the account renamed in Momentum, not a new one"
     );
     assert_eq!(deals(&mut store, &s), worked, "the sellers' work stands");
 

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use jiff::Timestamp;
 use momentum_core::commands;
-use momentum_core::import::{Digests, SourceDigest};
+use momentum_core::import::{AccountDigest, ContactDigest, Digests, SourceDigest};
 use momentum_core::model::*;
 use momentum_core::money::Currency;
 use momentum_core::vocab::Role;
@@ -41,8 +41,8 @@ pub enum Target<'a> {
 #[derive(Debug, Default)]
 pub struct Existing {
     pub users: Vec<User>,
-    pub accounts: Vec<Sourced<Account, 2>>,
-    pub contacts: Vec<Sourced<Contact, 5>>,
+    pub accounts: Vec<Sourced<Account, AccountDigest>>,
+    pub contacts: Vec<Sourced<Contact, ContactDigest>>,
     /// Deals that came from an import, by external id.
     pub deals: HashMap<String, StoredImport>,
     /// External ids of imported interactions.
@@ -52,10 +52,10 @@ pub struct Existing {
 /// An account or a contact with the external id it came from, if any, and what its source
 /// said of it at its last import.
 #[derive(Debug, Clone)]
-pub struct Sourced<T, const N: usize> {
+pub struct Sourced<T, D> {
     pub record: T,
     pub external_id: Option<String>,
-    pub source: Option<Digests<N>>,
+    pub source: Option<D>,
 }
 
 /// A stored deal that came from an import.
@@ -123,12 +123,12 @@ pub struct DealWrite {
 #[derive(Debug, Default)]
 pub struct Batch {
     pub users: Vec<User>,
-    pub accounts: Vec<Sourced<Account, 2>>,
-    pub contacts: Vec<Sourced<Contact, 5>>,
+    pub accounts: Vec<Sourced<Account, AccountDigest>>,
+    pub contacts: Vec<Sourced<Contact, ContactDigest>>,
     pub deals: Vec<DealWrite>,
     /// Stored accounts and contacts a re-import changed (matched by external id).
-    pub account_updates: Vec<Sourced<Account, 2>>,
-    pub contact_updates: Vec<Sourced<Contact, 5>>,
+    pub account_updates: Vec<Sourced<Account, AccountDigest>>,
+    pub contact_updates: Vec<Sourced<Contact, ContactDigest>>,
     pub decisions: Vec<(DealId, Decision)>,
     pub interactions: Vec<(DealId, Interaction, Option<String>)>,
 }
@@ -410,8 +410,10 @@ fn load_existing(tx: &mut dyn Sql, org: OrgId) -> StoreResult<Existing> {
     })
 }
 
+/// A stored source digest; one that does not read (written by a version with other fields)
+/// counts as none, so the next re-import takes the source as it is and writes a new one.
 fn read_digest<const N: usize>(r: &crate::sql::Row, i: usize) -> StoreResult<Option<Digests<N>>> {
-    r.opt_text(i)?.map(|t| t.parse().map_err(map::corrupt)).transpose()
+    Ok(r.opt_text(i)?.and_then(|t| t.parse().ok()))
 }
 
 fn digest_value<const N: usize>(d: Option<Digests<N>>) -> Val {
@@ -432,7 +434,7 @@ fn user_values(org: OrgId, u: &User) -> Vec<Val> {
     ]
 }
 
-fn account_values(org: OrgId, s: &Sourced<Account, 2>) -> Vec<Val> {
+fn account_values(org: OrgId, s: &Sourced<Account, AccountDigest>) -> Vec<Val> {
     let a = &s.record;
     vec![
         org.0.into(),
@@ -445,7 +447,7 @@ fn account_values(org: OrgId, s: &Sourced<Account, 2>) -> Vec<Val> {
     ]
 }
 
-fn contact_values(org: OrgId, s: &Sourced<Contact, 5>) -> Vec<Val> {
+fn contact_values(org: OrgId, s: &Sourced<Contact, ContactDigest>) -> Vec<Val> {
     let c = &s.record;
     vec![
         org.0.into(),
