@@ -433,13 +433,12 @@ impl Planner<'_> {
                 let mut digest = base.unwrap_or_default();
                 let name_value = reimported(rec, name, Some(&stored.name), (AccountDigest::NAME, base, &mut digest))
                     .unwrap_or(&stored.name);
-                let domain_value = reimported(
-                    rec,
-                    domain,
-                    stored.domain.as_deref(),
-                    (AccountDigest::DOMAIN, base, &mut digest),
-                )
-                .map(clean_domain);
+                // Digested as cleaned: "www.acme.com" becoming "acme.com" is no change.
+                let cleaned = cell(rec, domain).map(clean_domain);
+                let domain_value = match domain {
+                    Some(_) if digest.note(AccountDigest::DOMAIN, base, cleaned) => cleaned,
+                    _ => stored.domain.as_deref(),
+                };
                 match commands::edit_account(&self.actor, &stored, name_value, domain_value) {
                     Ok(a) if a != stored || Some(digest) != base => {
                         self.report.accounts_updated += usize::from(a != stored);
@@ -479,7 +478,7 @@ impl Planner<'_> {
                     self.batch.accounts.push(Sourced {
                         record: a,
                         external_id: ext_id.map(str::to_owned),
-                        source: ext_id.map(|_| digests_of([cell(rec, name), cell(rec, domain)])),
+                        source: ext_id.map(|_| digests_of([cell(rec, name), cell(rec, domain).map(clean_domain)])),
                     });
                 }
                 Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
