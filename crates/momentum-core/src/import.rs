@@ -350,9 +350,9 @@ pub enum SourceField {
     Value,
     ExpectedClose,
     Created,
-    /// Status, close date and lost reason.
+    /// The status; for a closed deal, also its close date and lost reason.
     Outcome,
-    /// The current stage and the stage history.
+    /// The current stage and the stages its history went through.
     Stage,
     /// The next step the deal row itself planned (a "next activity date" column).
     NextStep,
@@ -361,6 +361,7 @@ pub enum SourceField {
 }
 
 const SOURCE_FIELDS: usize = 11;
+const _: () = assert!(SourceField::PlannedActivity as usize + 1 == SOURCE_FIELDS);
 
 /// What a source said of a record at its last import: a 32-bit FNV-1a digest of each of
 /// its `N` fields, so a re-import can tell the fields the source changed since from the ones
