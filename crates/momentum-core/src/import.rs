@@ -95,6 +95,9 @@ pub struct ImportedRecord {
     pub changed: bool,
     /// What the source said of the deal this time, to keep beside it for the next import.
     pub source: SourceDigest,
+    /// The deal keeps something changed in Momentum since its last import that the source
+    /// still has as before (a stage, a step, a sale, a value): the user hears how many.
+    pub kept_momentum_changes: bool,
 }
 
 /// Imports one deal: validates it and returns the deal to write (new, or the next version
@@ -110,6 +113,12 @@ pub fn import_deal(
     now: Now,
 ) -> Result<ImportedRecord, Vec<DomainError>> {
     actor.ensure_admin("importing").map_err(|e| vec![e])?;
+    // What the source alone would make of a re-imported deal: where the merged deal differs,
+    // Momentum's changes were kept.
+    let sources_own = match base {
+        Some(_) if existing.is_some() => import_deal(actor, rules, id, existing, None, input.clone(), now).ok(),
+        _ => None,
+    };
     let mut source = SourceDigest::of(&input);
     // Planned activities come from another file (open tasks), planned after the deals.
     source.set(
@@ -330,12 +339,18 @@ pub fn import_deal(
     if let (true, Some(before)) = (changed, existing) {
         deal.version = before.version + 1;
     }
+    let kept_momentum_changes = sources_own.is_some_and(|theirs| {
+        let mut theirs = theirs.deal;
+        theirs.version = deal.version;
+        theirs != deal
+    });
     Ok(ImportedRecord {
         deal,
         decisions,
         created_was_blank,
         changed,
         source,
+        kept_momentum_changes,
     })
 }
 

@@ -67,6 +67,9 @@ pub struct Report {
     pub deals_created: usize,
     pub deals_updated: usize,
     pub deals_unchanged: usize,
+    /// Re-imported deals (updated or unchanged) that keep something changed in Momentum since
+    /// their last import, which the source still has as before.
+    pub deals_keeping_momentum_changes: usize,
     pub accounts_created: usize,
     /// Stored accounts and contacts whose re-imported row changed them.
     pub accounts_updated: usize,

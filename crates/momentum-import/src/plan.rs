@@ -1263,6 +1263,7 @@ fn plan_deals(
                 if record.created_was_blank {
                     p.report.warn("created date blank: the import time stands in");
                 }
+                p.report.deals_keeping_momentum_changes += usize::from(record.kept_momentum_changes);
                 let product = row.product.map(str::to_owned);
                 let product_changed = before.is_some_and(|b| b.product != product);
                 if !record.changed && !product_changed {

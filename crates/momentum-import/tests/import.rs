@@ -299,6 +299,7 @@ fn reimport_updates_instead_of_duplicating(db: &TestDb) {
         (again.deals_created, again.deals_updated, again.deals_unchanged),
         (0, 0, 4)
     );
+    assert_eq!(again.deals_keeping_momentum_changes, 0, "nobody changed anything");
     assert_eq!((again.users_created, again.accounts_created), (0, 0));
     assert_eq!(
         deals(&mut store, &s),
@@ -411,6 +412,10 @@ fn reimport_keeps_what_sellers_did_since(db: &TestDb) {
         "the source changed nothing"
     );
     assert_eq!(
+        again.deals_keeping_momentum_changes, 2,
+        "OPP-1's stage and step, OPP-4's sale"
+    );
+    assert_eq!(
         (again.accounts_created, again.users_created),
         (0, 0),
         "\"Acme\" in the file is still the account renamed in Momentum, not a new one"
@@ -427,6 +432,7 @@ fn reimport_keeps_what_sellers_did_since(db: &TestDb) {
         false,
     );
     assert_eq!((report.deals_updated, report.deals_unchanged), (1, 3));
+    assert_eq!(report.deals_keeping_momentum_changes, 2);
     let all = deals(&mut store, &s);
     let d = by_external(&all, "OPP-1");
     assert_eq!(d.value_minor, Some(1_300_000), "the source's new amount comes in");

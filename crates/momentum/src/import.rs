@@ -190,13 +190,18 @@ fn human(r: &Report, credentials: Option<&(String, String)>, new_org: bool) -> S
         "Imported"
     };
     s.push_str(&format!(
-        "{verb} into {}{}: {} rows read; deals {} created, {} updated, {} unchanged; accounts {} created, {} updated; contacts {} created, {} updated; {} users created; {} stage changes, {} activities recorded; {} next steps as the source planned them.\n",
+        "{verb} into {}{}: {} rows read; deals {} created, {} updated, {} unchanged{}; accounts {} created, {} updated; contacts {} created, {} updated; {} users created; {} stage changes, {} activities recorded; {} next steps as the source planned them.\n",
         r.org,
         if new_org { " (a new org)" } else { "" },
         r.rows,
         r.deals_created,
         r.deals_updated,
         r.deals_unchanged,
+        match r.deals_keeping_momentum_changes {
+            0 => String::new(),
+            1 => " (1 keeps what was changed in Momentum since the last import, where the source had not changed it)".into(),
+            n => format!(" ({n} keep what was changed in Momentum since the last import, where the source had not changed it)"),
+        },
         r.accounts_created,
         r.accounts_updated,
         r.contacts_created,

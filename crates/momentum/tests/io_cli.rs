@@ -56,6 +56,39 @@ fn columns(csv_text: &str, keep: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A HubSpot export imported, a deal won in Momentum, the same export imported again: the
+/// sale stands, and the summary says one deal kept what was done in Momentum.
+fn a_reimport_keeps_a_sale_and_says_so(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../momentum-import/tests/fixtures/hubspot");
+    let mut files: Vec<String> = std::fs::read_dir(&fixtures)
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let import = |extra: &[&str]| {
+        let mut args = vec!["import", "hubspot"];
+        args.extend(files.iter().map(String::as_str));
+        args.extend(extra);
+        ok(&db.location, dir.path(), &args)
+    };
+    import(&["--org", "Acme"]);
+    let shown = ok(&db.location, dir.path(), &["deal", "show", "1"]);
+    assert!(
+        shown.contains("Acme rollout") && shown.contains("Status: open"),
+        "{shown}"
+    );
+    ok(&db.location, dir.path(), &["close", "1", "--won", "--contact", "1"]);
+
+    let again = import(&[]);
+    assert!(
+        again.contains("5 unchanged (1 keeps what was changed in Momentum since the last import"),
+        "{again}"
+    );
+    let shown = ok(&db.location, dir.path(), &["deal", "show", "1"]);
+    assert!(shown.contains("Status: won"), "{shown}");
+}
+
 fn an_export_reimports_as_it_was(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     demo(db, dir.path());
@@ -235,6 +268,7 @@ fn a_seller_gets_a_calendar_feed_and_file(db: &TestDb) {
 both_backends!(
     a_seller_gets_a_calendar_feed_and_file,
     an_export_reimports_as_it_was,
+    a_reimport_keeps_a_sale_and_says_so,
     a_closed_pipe_ends_an_export_quietly,
     a_backup_restores_to_identical_exports,
 );
