@@ -258,7 +258,11 @@ pub fn import_deal(
         deal.last_decision_at = Some(deal.last_decision_at.map_or(at, |l| l.max(at)));
         decisions.push(decision);
     };
-    let history = if kept(SourceField::Stage) { &[] } else { input.history };
+    // A deal closed in Momentum whose outcome the source has not changed is done: the
+    // source's stage moves no longer apply (a sale is not moved back down the ladder).
+    let closed_here = kept(SourceField::Outcome) && existing.is_some_and(|d| d.next_step().is_none());
+    let stage_kept = kept(SourceField::Stage) || closed_here;
+    let history = if stage_kept { &[] } else { input.history };
     for change in history {
         if recorded_until.is_some_and(|until| change.at <= until) {
             continue;
@@ -266,7 +270,7 @@ pub fn import_deal(
         let step = rules.ladder.check("stage", change.step).map_err(|e| vec![e])?;
         append(&mut deal, step, change.at, &change.label, true);
     }
-    if let Some((step, label)) = input.stage.filter(|_| !kept(SourceField::Stage)) {
+    if let Some((step, label)) = input.stage.filter(|_| !stage_kept) {
         let step = rules.ladder.check("stage", step).map_err(|e| vec![e])?;
         let at = if existing.is_some() {
             now.at
@@ -324,7 +328,14 @@ pub fn import_deal(
                 .to_owned(),
         },
     };
-    if let Some(planned) = input.next_step.as_ref().filter(|_| !kept(SourceField::NextStep)) {
+    // The source's planned step, when it changed it, or when the step the deal had gave way
+    // (the source moved the stage past it) and a follow-up from the cadence stands in.
+    let step_gave_way = deal.next_step() != existing.and_then(|d| d.next_step());
+    if let Some(planned) = input
+        .next_step
+        .as_ref()
+        .filter(|_| !kept(SourceField::NextStep) || step_gave_way)
+    {
         schedule_planned_step(&mut deal, rules, planned, now);
     }
     if let Some(at) = deal.state.closed_at() {

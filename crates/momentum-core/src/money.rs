@@ -27,6 +27,11 @@ impl Currency {
         self.0.code()
     }
 
+    /// The sign written before an amount ("$", "€", "£").
+    pub fn symbol(self) -> String {
+        self.0.symbol().symbol
+    }
+
     /// Digits after the decimal point (2 for USD, 0 for JPY).
     pub fn exponent(self) -> u32 {
         self.0.exponent().map(u32::from).unwrap_or(0)
@@ -86,18 +91,25 @@ impl Money {
     pub fn parse(field: &str, text: &str, currency: Currency) -> Result<Money> {
         let rule = || {
             format!(
-                "an amount is a non-negative number with at most {} decimals, e.g. 12500.50",
+                "an amount is a non-negative number with at most {} decimals, e.g. 12500.50; \
+                 a comma only groups thousands (12,500.50), never marks decimals",
                 currency.exponent()
             )
         };
-        let cleaned: String = text.trim().chars().filter(|c| *c != ',' && *c != '_').collect();
-        let (whole, frac) = match cleaned.split_once('.') {
-            Some((w, f)) => (w, f),
-            None => (cleaned.as_str(), ""),
-        };
+        let trimmed = text.trim();
+        let (grouped, frac) = trimmed.split_once('.').unwrap_or((trimmed, ""));
+        // "12,50" is twelve and a half to half the world: a comma counts only where it groups
+        // the whole part in threes, so it never silently multiplies an amount by a hundred.
+        let mut groups = grouped.split([',', '_']);
+        let first = groups.next().unwrap_or("");
+        let grouped_in_threes = groups.all(|g| g.len() == 3) && (1..=3).contains(&first.len());
+        if grouped.contains([',', '_']) && !grouped_in_threes {
+            return Err(DomainError::invalid(field, text, rule()));
+        }
+        let whole: String = grouped.chars().filter(|c| *c != ',' && *c != '_').collect();
         let exp = currency.exponent() as usize;
         let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > exp {
+        if whole.is_empty() || !digits(&whole) || !digits(frac) || frac.len() > exp {
             return Err(DomainError::invalid(field, text, rule()));
         }
         let scale = 10i64.pow(exp as u32);
@@ -149,6 +161,8 @@ mod tests {
     fn parses_amounts_exactly() {
         let usd = Currency::USD;
         assert_eq!(Money::parse("value", "12,500.5", usd).unwrap().minor, 1_250_050);
+        assert_eq!(Money::parse("value", "1,234,567", usd).unwrap().minor, 123_456_700);
+        assert_eq!(Money::parse("value", "1_000", usd).unwrap().minor, 100_000);
         assert_eq!(Money::parse("value", "99", usd).unwrap().minor, 9_900);
         assert_eq!(Money::parse("value", "0.07", usd).unwrap().minor, 7);
         let jpy = Currency::parse("currency", "jpy").unwrap();
@@ -158,7 +172,20 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_money() {
-        for bad in ["", "-5", "1.234", "abc", "1e6", "99999999999999999999"] {
+        for bad in [
+            "",
+            "-5",
+            "1.234",
+            "abc",
+            "1e6",
+            "99999999999999999999",
+            "12,50",
+            "1,2345",
+            ",500",
+            "1,000,00",
+            "1.000,50",
+            "12.5,0",
+        ] {
             let err = Money::parse("value", bad, Currency::USD).unwrap_err();
             assert_eq!(err.field(), Some("value"), "{bad}");
         }

@@ -380,3 +380,39 @@ fn a_history_row_repeating_the_stage_does_not_move_the_sellers_stage_back() {
     assert_eq!(r.deal.stage, Step(3));
     assert!(r.decisions.is_empty(), "{:?}", r.decisions);
 }
+
+#[test]
+fn a_stage_the_source_changes_does_not_move_a_deal_won_in_momentum() {
+    let mut input = row(DealStatus::Open);
+    input.stage = Some((Step(1), "Qualification"));
+    let first = import(None, input.clone()).unwrap();
+    let mut won = first.clone();
+    won.deal.stage = Step(7);
+    won.deal.state = DealState::Won { at: now().at };
+    input.stage = Some((Step(5), "Proposal"));
+    let r = import(Some(&won), input).unwrap();
+    assert_eq!((r.deal.status(), r.deal.stage), (DealStatus::Won, Step(7)));
+    assert!(r.decisions.is_empty(), "{:?}", r.decisions);
+}
+
+#[test]
+fn a_planned_step_the_source_kept_comes_back_when_its_stage_move_retires_the_old_one() {
+    let planned = PlannedStep {
+        due: "2027-01-15T09:00:00Z".parse().unwrap(),
+        kind: Some(InteractionKind::Meeting),
+        by: None,
+    };
+    let mut input = row(DealStatus::Open);
+    input.stage = Some((Step(1), "Qualification"));
+    input.next_step = Some(planned.clone());
+    let first = import(None, input.clone()).unwrap();
+    assert_eq!(first.deal.next_step().unwrap().due, planned.due);
+    input.stage = Some((Step(5), "Proposal"));
+    let r = import(Some(&first), input).unwrap();
+    let step = r.deal.next_step().unwrap();
+    assert_eq!(
+        (step.due, step.kind, step.aims_at),
+        (planned.due, InteractionKind::Meeting, Step(6)),
+        "the source's step, aiming past its new stage, not a follow-up from the cadence"
+    );
+}

@@ -75,6 +75,23 @@ fn digests_of<const N: usize>(cells: [Option<&str>; N]) -> Digests<N> {
     d
 }
 
+/// The amount of a value cell written with its currency's sign ("$1,200", "€ 90"): the
+/// sign must be the deal's currency's, so "£300" on a EUR deal is refused rather than read
+/// as 300 EUR.
+fn amount_in(cell: &str, currency: Currency) -> Result<&str, DomainError> {
+    const SIGNS: &[char] = &['$', '€', '£', '¥', '₹', '₩', '₽', '₺', '₪', '₫', '฿', '₦', '₱', '₴'];
+    let sign = currency.symbol();
+    let amount = cell.strip_prefix(sign.as_str()).map_or(cell, str::trim_start);
+    match amount.chars().next() {
+        Some(c) if SIGNS.contains(&c) => Err(DomainError::invalid(
+            "value",
+            cell,
+            format!("the amount is written in another currency than the deal's ({currency}, {sign})"),
+        )),
+        _ => Ok(amount),
+    }
+}
+
 fn lower(s: &str) -> String {
     s.trim().to_lowercase()
 }
@@ -123,6 +140,14 @@ fn file_error(file: &SourceFile, line: u64, column: Option<usize>, value: &str, 
         column: column.and_then(|i| file.headers.get(i)).cloned().unwrap_or_default(),
         value: value.to_owned(),
         rule: rule.into(),
+    }
+}
+
+/// The rule a core refusal states.
+fn rule_of(e: DomainError) -> String {
+    match e {
+        DomainError::Invalid { rule, .. } => rule,
+        other => other.to_string(),
     }
 }
 
@@ -280,34 +305,41 @@ impl Planner<'_> {
         }
     }
 
-    /// The account a deal or contact row names, creating it by name when references are names.
-    fn account(&mut self, value: Option<&str>, ids: &mut Ids<'_>) -> StoreResult<Option<AccountId>> {
+    /// The account a deal or contact row names, creating it by name when references are names;
+    /// `Err(rule)` when the name cannot be an account's (the row is refused, not left blank).
+    fn account(&mut self, value: Option<&str>, ids: &mut Ids<'_>) -> StoreResult<Result<Option<AccountId>, String>> {
         let Some(value) = value.map(|v| self.first_of_list(v)) else {
-            return Ok(None);
+            return Ok(Ok(None));
         };
         if let Some(found) = self.account_memo.get(value) {
             if found.is_none() && self.accounts.by_id_only {
                 self.report
                     .warn("account id not found in the account files: left blank");
             }
-            return Ok(*found);
+            return Ok(Ok(*found));
         }
         let found = self.find_or_create_account(value, ids)?;
-        self.account_memo.insert(value.to_owned(), found);
+        if let Ok(found) = found {
+            self.account_memo.insert(value.to_owned(), found);
+        }
         Ok(found)
     }
 
-    fn find_or_create_account(&mut self, value: &str, ids: &mut Ids<'_>) -> StoreResult<Option<AccountId>> {
+    fn find_or_create_account(
+        &mut self,
+        value: &str,
+        ids: &mut Ids<'_>,
+    ) -> StoreResult<Result<Option<AccountId>, String>> {
         if let Some(id) = self.accounts.by_external.get(value) {
-            return Ok(Some(AccountId(*id)));
+            return Ok(Ok(Some(AccountId(*id))));
         }
         if let Some(id) = self.accounts.by_name.get(&lower(value)) {
-            return Ok(Some(AccountId(*id)));
+            return Ok(Ok(Some(AccountId(*id))));
         }
         if self.accounts.by_id_only {
             self.report
                 .warn("account id not found in the account files: left blank");
-            return Ok(None);
+            return Ok(Ok(None));
         }
         let id = AccountId(self.account_ids.next(ids)?);
         match commands::add_account(&self.actor, id, value, None, self.now.at) {
@@ -319,21 +351,22 @@ impl Planner<'_> {
                     external_id: None,
                     source: None,
                 });
-                Ok(Some(id))
+                Ok(Ok(Some(id)))
             }
-            Err(_) => Ok(None),
+            Err(e) => Ok(Err(rule_of(e))),
         }
     }
 
-    /// The contact a deal row names, creating it (in the deal's account) when references are names.
+    /// The contact a deal row names, creating it (in the deal's account) when references are
+    /// names; `Err(rule)` when the name cannot be a contact's.
     fn contact(
         &mut self,
         value: Option<&str>,
         account: Option<AccountId>,
         ids: &mut Ids<'_>,
-    ) -> StoreResult<Option<ContactId>> {
+    ) -> StoreResult<Result<Option<ContactId>, String>> {
         let Some(value) = value.map(|v| self.first_of_list(v)) else {
-            return Ok(None);
+            return Ok(Ok(None));
         };
         if let Some(id) = self
             .contacts
@@ -342,12 +375,12 @@ impl Planner<'_> {
             .or_else(|| self.contacts.by_email.get(&lower(value)))
             .or_else(|| self.contacts.by_name.get(&lower(value)))
         {
-            return Ok(Some(ContactId(*id)));
+            return Ok(Ok(Some(ContactId(*id))));
         }
         if self.contacts.by_id_only {
             self.report
                 .warn("contact id not found in the contact files: left blank");
-            return Ok(None);
+            return Ok(Ok(None));
         }
         let id = ContactId(self.contact_ids.next(ids)?);
         let email = value.contains('@').then_some(value);
@@ -370,9 +403,9 @@ impl Planner<'_> {
                     external_id: None,
                     source: None,
                 });
-                Ok(Some(id))
+                Ok(Ok(Some(id)))
             }
-            Err(_) => Ok(None),
+            Err(e) => Ok(Err(rule_of(e))),
         }
     }
 
@@ -546,7 +579,14 @@ impl Planner<'_> {
                 let mut digest = base.unwrap_or_default();
                 let account_id = match account {
                     Some(_) if digest.note(ContactDigest::ACCOUNT, base, cell(rec, account)) => {
-                        self.account(cell(rec, account), ids)?
+                        match self.account(cell(rec, account), ids)? {
+                            Ok(a) => a,
+                            Err(rule) => {
+                                let value = cell(rec, account).unwrap_or("");
+                                self.report.errors.push(file_error(file, *line, account, value, rule));
+                                continue;
+                            }
+                        }
                     }
                     _ => stored.account,
                 };
@@ -601,7 +641,14 @@ impl Planner<'_> {
                     continue;
                 }
             };
-            let account_id = self.account(cell(rec, account), ids)?;
+            let account_id = match self.account(cell(rec, account), ids)? {
+                Ok(a) => a,
+                Err(rule) => {
+                    let value = cell(rec, account).unwrap_or("");
+                    self.report.errors.push(file_error(file, *line, account, value, rule));
+                    continue;
+                }
+            };
             let id = ContactId(self.contact_ids.next(ids)?);
             let input = commands::NewContact {
                 account: account_id,
@@ -667,10 +714,7 @@ fn stage_labels(mapping: &Mapping, ladder: &Ladder, errors: &mut Vec<RowError>) 
                 line: 0,
                 column: "[deal.stage]".into(),
                 value: key.clone(),
-                rule: match e {
-                    DomainError::Invalid { rule, .. } => rule,
-                    other => other.to_string(),
-                },
+                rule: rule_of(e),
             }),
         }
     }
@@ -1061,7 +1105,7 @@ fn plan_deals(
         };
         let value_minor = match cell(rec, c.value) {
             None => None,
-            Some(v) => match Money::parse("value", v.trim_start_matches(['$', '€', '£']), currency) {
+            Some(v) => match amount_in(v, currency).and_then(|a| Money::parse("value", a, currency)) {
                 Ok(money) => Some(money.minor),
                 Err(DomainError::Invalid { rule, .. }) => {
                     bad(c.value, v, rule, p.report);
@@ -1223,11 +1267,25 @@ fn plan_deals(
         };
         let account = match kept(SourceField::Account, row.account) {
             Some(d) => d.account,
-            None => p.account(row.account, ids)?,
+            None => match p.account(row.account, ids)? {
+                Ok(a) => a,
+                Err(rule) => {
+                    let value = row.account.unwrap_or("");
+                    p.report.errors.push(file_error(f, row.line, c.account, value, rule));
+                    continue;
+                }
+            },
         };
         let contact = match kept(SourceField::Contact, row.contact) {
             Some(d) => d.contact,
-            None => p.contact(row.contact, account, ids)?,
+            None => match p.contact(row.contact, account, ids)? {
+                Ok(c) => c,
+                Err(rule) => {
+                    let value = row.contact.unwrap_or("");
+                    p.report.errors.push(file_error(f, row.line, c.contact, value, rule));
+                    continue;
+                }
+            },
         };
         let id = match before {
             Some(b) => b.deal.id,

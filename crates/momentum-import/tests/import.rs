@@ -186,6 +186,81 @@ fn generic_csv_records_history_as_it_was(db: &TestDb) {
     );
 }
 
+/// Amounts as spreadsheets write them: thousands grouped with commas and the deal's own
+/// currency sign are read exactly; a decimal comma or another currency's sign is refused,
+/// never stored as a different amount.
+fn amounts_are_read_exactly_or_refused(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let header = "Opportunity ID,Opportunity Name,Owner,Company,Amount,Created Date,Close Date,Stage\n";
+    let bad = format!(
+        "{header}OPP-1,Decimal comma,,Acme,\"12,50\",3/1/2026,,Qualification
+OPP-2,Pounds,,Acme,£300,3/1/2026,,Qualification
+OPP-3,Euros,,Acme,€ 90,3/1/2026,,Qualification
+"
+    );
+    let report = run(&mut store, &s, &[file(dir.path(), "bad.csv", &bad)], &mapping, false);
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 3, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("bad.csv:2: column \"Amount\" = \"12,50\": an amount is")
+            && shown[0].contains("a comma only groups thousands"),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[1].contains("\"£300\": the amount is written in another currency than the deal's (USD, $)"),
+        "{shown:#?}"
+    );
+    assert!(shown[2].contains("\"€ 90\""), "{shown:#?}");
+    assert!(deals(&mut store, &s).is_empty());
+
+    let good = format!(
+        "{header}OPP-1,Dollars,,Acme,\"$1,200.50\",3/1/2026,,Qualification
+OPP-2,Grouped,,Acme,\"1,000,000\",3/1/2026,,Qualification
+OPP-3,Spaced sign,,Acme,$ 75,3/1/2026,,Qualification
+"
+    );
+    let report = run(&mut store, &s, &[file(dir.path(), "good.csv", &good)], &mapping, false);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let all = deals(&mut store, &s);
+    let values: Vec<_> = ["OPP-1", "OPP-2", "OPP-3"]
+        .iter()
+        .map(|e| by_external(&all, e).value_minor)
+        .collect();
+    assert_eq!(values, [Some(120_050), Some(100_000_000), Some(7_500)]);
+}
+
+/// A company name no account can have is the row's error, named by line and column, not
+/// a deal quietly left without its account.
+fn a_company_name_past_the_limit_refuses_its_row(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let long = "A".repeat(5000);
+    let text = format!(
+        "Opportunity ID,Opportunity Name,Owner,Company,Amount,Created Date,Close Date,Stage
+OPP-1,Fine,,Acme,100,3/1/2026,,Qualification
+OPP-2,Long company,,{long},100,3/1/2026,,Qualification
+"
+    );
+    let report = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "long.csv", &text)],
+        &Mapping::parse(MAPPING).unwrap(),
+        false,
+    );
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert!(
+        shown[0].starts_with("long.csv:3: column \"Company\" = \"AAAA"),
+        "{shown:#?}"
+    );
+    assert!(!report.committed && deals(&mut store, &s).is_empty());
+}
+
 fn every_bad_row_is_reported_and_nothing_is_written(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&db.location).unwrap();
@@ -961,6 +1036,8 @@ fn the_built_in_mappings_parse() {
 
 both_backends!(
     generic_csv_records_history_as_it_was,
+    amounts_are_read_exactly_or_refused,
+    a_company_name_past_the_limit_refuses_its_row,
     every_bad_row_is_reported_and_nothing_is_written,
     dry_run_writes_nothing_and_a_new_org_appears_only_with_its_data,
     reimport_updates_instead_of_duplicating,
