@@ -56,6 +56,29 @@ impl fmt::Display for RowError {
     }
 }
 
+/// The files to read: each path as given, and a folder (a vendor's whole export) as the
+/// files in it, in name order. A folder that cannot be listed stays as given, so the import
+/// reports it like any unreadable file.
+pub fn files_in(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        let listed = path.is_dir().then(|| std::fs::read_dir(path)).and_then(Result::ok);
+        match listed {
+            Some(entries) => {
+                let mut files: Vec<PathBuf> = entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+                    .collect();
+                files.sort();
+                out.extend(files);
+            }
+            None => out.push(path.clone()),
+        }
+    }
+    out
+}
+
 /// What an import did (or, on a dry run or with errors, would have done).
 #[derive(Debug, Default, Serialize)]
 pub struct Report {

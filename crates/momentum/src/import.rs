@@ -6,7 +6,6 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use jiff::Timestamp;
 use momentum_core::money::Currency;
@@ -69,14 +68,21 @@ impl ImportArgs {
 
 /// `--suggest-mapping`: reads only the first file; needs no database.
 pub fn suggest(args: &ImportArgs, out: &mut Out) -> anyhow::Result<()> {
-    let text = momentum_import::suggest::suggest(&args.files[0]).map_err(|e| Refused(e.to_string()))?;
+    let files = momentum_import::files_in(&args.files);
+    let first = files.first().unwrap_or(&args.files[0]);
+    let text = momentum_import::suggest::suggest(first).map_err(|e| Refused(e.to_string()))?;
     out.line(text.trim_end())?;
     Ok(())
 }
 
 fn mapping(args: &ImportArgs) -> anyhow::Result<Mapping> {
     if let Some(path) = &args.mapping {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading the mapping {}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Refused(format!(
+                "mapping {}: cannot read it as a TOML text file: {e}",
+                path.display()
+            ))
+        })?;
         return Mapping::parse(&text).map_err(|e| Refused(format!("mapping {}: {e}", path.display())).into());
     }
     Ok(match args.source {
@@ -109,6 +115,7 @@ pub fn run(
     out: &mut Out,
 ) -> anyhow::Result<()> {
     let mapping = mapping(&args)?;
+    let files = momentum_import::files_in(&args.files);
     let now = Timestamp::now();
     let empty = ops::is_empty(store)?;
     let session;
@@ -139,7 +146,7 @@ pub fn run(
     };
 
     let bar = if std::io::stderr().is_terminal() {
-        let bar = indicatif::ProgressBar::new(momentum_import::count_rows(&args.files));
+        let bar = indicatif::ProgressBar::new(momentum_import::count_rows(&files));
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} importing {bar:40} {pos}/{len} rows ({per_sec})")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -152,7 +159,7 @@ pub fn run(
     let report = momentum_import::import(
         store,
         target,
-        &args.files,
+        &files,
         &mapping,
         &Options {
             dry_run: args.dry_run,

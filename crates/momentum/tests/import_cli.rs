@@ -137,6 +137,15 @@ fn bad_rows_are_each_reported_with_exit_2(db: &TestDb) {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("mapping broken.toml"));
+
+    // A mapping file that is not there is bad input too.
+    let out = momentum(db, dir.path())
+        .args(["import", "csv", "bad.csv", "--mapping", "missing.toml", "--org", "Acme"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mapping missing.toml: cannot read it"), "{err}");
 }
 
 fn suggest_mapping_starts_from_the_header(db: &TestDb) {

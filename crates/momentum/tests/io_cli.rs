@@ -80,7 +80,11 @@ fn a_reimport_keeps_a_sale_and_says_so(db: &TestDb) {
     );
     ok(&db.location, dir.path(), &["close", "1", "--won", "--contact", "1"]);
 
-    let again = import(&[]);
+    // The export's folder, as a user has it, rather than its files one by one.
+    let mut args = vec!["import", "hubspot"];
+    let folder = fixtures.to_string_lossy().into_owned();
+    args.push(&folder);
+    let again = ok(&db.location, dir.path(), &args);
     assert!(
         again.contains("5 unchanged (1 keeps what was changed in Momentum since the last import"),
         "{again}"
