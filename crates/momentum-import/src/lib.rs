@@ -159,7 +159,10 @@ pub fn import(
     let mut sources = Vec::new();
     for path in files {
         match read::read_file(path, mapping) {
-            Ok(f) => sources.push(f),
+            Ok(mut f) => {
+                report.errors.append(&mut f.errors);
+                sources.push(f);
+            }
             Err(e) => report.errors.push(e),
         }
     }

@@ -37,6 +37,11 @@ pub struct Mapping {
     pub activity: Option<ActivityMap>,
     #[serde(default)]
     pub format: Format,
+    /// One of Momentum's own mappings (a vendor's, or Momentum's export), which name every
+    /// column an export may hold: a column a file lacks is simply not exported. A user's
+    /// mapping names the columns of their file, so a column missing there is refused.
+    #[serde(skip)]
+    pub built_in: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -238,12 +243,19 @@ impl Mapping {
             Vendor::Hubspot => include_str!("vendors/hubspot.toml"),
             Vendor::Pipedrive => include_str!("vendors/pipedrive.toml"),
         };
-        Mapping::parse(text).expect("the built-in vendor mappings are valid (tested)")
+        Mapping {
+            built_in: true,
+            ..Mapping::parse(text).expect("the built-in vendor mappings are valid (tested)")
+        }
     }
 
     /// The mapping of Momentum's own `export deals` CSV, used when none is given.
     pub fn momentum_export() -> Mapping {
-        Mapping::parse(include_str!("vendors/momentum.toml")).expect("the built-in export mapping is valid (tested)")
+        Mapping {
+            built_in: true,
+            ..Mapping::parse(include_str!("vendors/momentum.toml"))
+                .expect("the built-in export mapping is valid (tested)")
+        }
     }
 
     pub fn source_name(&self) -> &str {

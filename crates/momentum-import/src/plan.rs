@@ -847,13 +847,29 @@ pub(crate) fn plan(
                     .notes
                     .push(format!("{}: skipped (not a file this import reads)", f.name));
             }
-            None => p.report.errors.push(file_error(
-                f,
-                1,
-                None,
-                "",
-                "the header has none of the columns the mapping reads (give --mapping, or see --suggest-mapping)",
-            )),
+            None => {
+                // A deals file missing the one column every deal needs says so, not "none"
+                // (when the mapping reads nothing but deals, that is what the file is).
+                let deals_only = mapping.account.is_none()
+                    && mapping.contact.is_none()
+                    && mapping.user.is_none()
+                    && mapping.history.is_none()
+                    && mapping.activity.is_none();
+                let title = mapping
+                    .deal
+                    .as_ref()
+                    .and_then(|d| d.title.as_ref())
+                    .filter(|_| deals_only);
+                let rule = match title {
+                    Some(t) if !mapping.built_in && f.find(Some(t)).is_none() => format!(
+                        "the mapping reads column \"{}\" for title, and the header has no such column (every deal has a title)",
+                        t.names().join("\" or \"")
+                    ),
+                    _ => "the header has none of the columns the mapping reads (give --mapping, or see --suggest-mapping)"
+                        .to_owned(),
+                };
+                p.report.errors.push(file_error(f, 1, None, "", rule));
+            }
         }
     }
     by_section.sort_by_key(|(s, _)| *s);
@@ -995,6 +1011,47 @@ fn plan_deals(
         next_step: f.find(m.next_step.as_ref()),
         next_step_kind: f.find(m.next_step_kind.as_ref()),
     };
+    // A column a user's mapping names must be in the file: a typo, or another export's
+    // header, would otherwise leave the field blank on every row (no external id: duplicates
+    // on every re-import; no status: every deal open).
+    if !p.mapping.built_in {
+        let named = [
+            ("external_id", m.external_id.as_ref(), c.external_id),
+            ("owner", m.owner.as_ref(), c.owner),
+            ("account", m.account.as_ref(), c.account),
+            ("contact", m.contact.as_ref(), c.contact),
+            ("product", m.product.as_ref(), c.product),
+            ("value", m.value.as_ref(), c.value),
+            ("currency", m.currency.as_ref(), c.currency),
+            ("created", m.created.as_ref(), c.created),
+            ("expected_close", m.expected_close.as_ref(), c.expected_close),
+            ("closed", m.closed.as_ref(), c.closed),
+            ("status", status_col.as_ref(), c.status),
+            ("stage", stage_col.as_ref(), c.stage),
+            ("lost_category", m.lost_category.as_ref(), c.lost_category),
+            ("lost_reason", m.lost_reason.as_ref(), c.lost_reason),
+            ("next_step", m.next_step.as_ref(), c.next_step),
+            ("next_step_kind", m.next_step_kind.as_ref(), c.next_step_kind),
+        ];
+        let errors_before = p.report.errors.len();
+        for (field, col, found) in named {
+            if let (Some(col), None) = (col, found) {
+                p.report.errors.push(file_error(
+                    f,
+                    1,
+                    None,
+                    "",
+                    format!(
+                        "the mapping reads column \"{}\" for {field}, and the header has no such column",
+                        col.names().join("\" or \"")
+                    ),
+                ));
+            }
+        }
+        if p.report.errors.len() > errors_before {
+            return Ok(());
+        }
+    }
     if c.title.is_none() {
         let wanted = m.title.as_ref().map_or("title".to_owned(), |t| t.names().join(" or "));
         p.report.errors.push(file_error(

@@ -15,6 +15,9 @@ pub struct SourceFile {
     pub stem: String,
     pub headers: Vec<String>,
     pub records: Vec<(u64, csv::StringRecord)>,
+    /// Rows that are not the header's shape, each refused on its line (the others are read,
+    /// so one run reports them all).
+    pub errors: Vec<RowError>,
 }
 
 impl SourceFile {
@@ -74,6 +77,7 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
         return Err(file_error(1, "the file has no header line".to_owned()));
     }
     let mut records = Vec::new();
+    let mut errors = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -92,6 +96,18 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
                 if mapping.format.skip_report_footers && is_footer(&record) {
                     continue;
                 }
+                // A short or long row would put values under the wrong columns.
+                if record.len() != headers.len() {
+                    errors.push(file_error(
+                        line,
+                        format!(
+                            "the row has {} fields where the header has {} (a missing or extra comma, or an unclosed quote?)",
+                            record.len(),
+                            headers.len()
+                        ),
+                    ));
+                    continue;
+                }
                 records.push((line, record.clone()));
             }
             Err(e) => {
@@ -105,6 +121,7 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
         stem,
         headers,
         records,
+        errors,
     })
 }
 

@@ -261,6 +261,47 @@ OPP-2,Long company,,{long},100,3/1/2026,,Qualification
     assert!(!report.committed && deals(&mut store, &s).is_empty());
 }
 
+/// A hand-written mapping and a file that disagree are refused before any row is read: a
+/// mapped column the header lacks would leave that field blank on every row (without the
+/// external id, every re-import would duplicate the deals). Rows of the wrong shape are
+/// each refused on their line.
+fn a_mapping_and_a_file_that_disagree_are_refused(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let errors = |store: &mut Store, name: &str, text: &str| -> Vec<String> {
+        let report = run(store, &s, &[file(dir.path(), name, text)], &mapping, false);
+        assert!(!report.committed);
+        report.errors.iter().map(ToString::to_string).collect()
+    };
+
+    // The same file without its first column, the external id.
+    let no_id: String = DEALS
+        .lines()
+        .map(|l| format!("{}\n", l.split_once(',').unwrap().1))
+        .collect();
+    assert_eq!(
+        errors(&mut store, "noid.csv", &no_id),
+        ["noid.csv:1: the mapping reads column \"Opportunity ID\" for external_id, and the header has no such column"]
+    );
+    let no_title = DEALS.replace("Opportunity Name", "Name");
+    assert_eq!(
+        errors(&mut store, "notitle.csv", &no_title),
+        ["notitle.csv:1: the mapping reads column \"Opportunity Name\" for title, and the header has no such column (every deal has a title)"]
+    );
+    let ragged = format!("{DEALS}OPP-5,Short row,,Acme,100,3/1/2026,Qualification\nOPP-6,Long row,,Acme,100,3/1/2026,,Qualification,extra\n");
+    let shown = errors(&mut store, "ragged.csv", &ragged);
+    assert_eq!(
+        shown,
+        [
+            "ragged.csv:6: the row has 7 fields where the header has 8 (a missing or extra comma, or an unclosed quote?)",
+            "ragged.csv:7: the row has 9 fields where the header has 8 (a missing or extra comma, or an unclosed quote?)",
+        ]
+    );
+    assert!(deals(&mut store, &s).is_empty(), "nothing written");
+}
+
 fn every_bad_row_is_reported_and_nothing_is_written(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&db.location).unwrap();
@@ -1038,6 +1079,7 @@ both_backends!(
     generic_csv_records_history_as_it_was,
     amounts_are_read_exactly_or_refused,
     a_company_name_past_the_limit_refuses_its_row,
+    a_mapping_and_a_file_that_disagree_are_refused,
     every_bad_row_is_reported_and_nothing_is_written,
     dry_run_writes_nothing_and_a_new_org_appears_only_with_its_data,
     reimport_updates_instead_of_duplicating,
