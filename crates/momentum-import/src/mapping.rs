@@ -8,11 +8,27 @@ use serde::Deserialize;
 
 /// A source column: one name, or several (the first present in the header is read), for
 /// vendors whose exports name a column differently by version.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum Col {
     One(String),
     Any(Vec<String>),
+}
+
+impl<'de> Deserialize<'de> for Col {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let names = |v: &toml::Value| -> Option<Vec<String>> {
+            v.as_array()?.iter().map(|n| n.as_str().map(str::to_owned)).collect()
+        };
+        match toml::Value::deserialize(d)? {
+            toml::Value::String(name) => Ok(Col::One(name)),
+            v => names(&v).map(Col::Any).ok_or_else(|| {
+                D::Error::custom(format!(
+                    "a column is the header's name for it (\"Amount\"), or a list of names ([\"Amount\", \"Value\"]), not {v}"
+                ))
+            }),
+        }
+    }
 }
 
 impl Col {
@@ -84,11 +100,23 @@ impl Default for Format {
 }
 
 /// `status = "Stage"`, or a table naming the column and the source values of each status.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone)]
 pub enum StatusField {
     Column(Col),
     Map(StatusMap),
+}
+
+/// Read by shape rather than `untagged`, so a typo inside the table ("wonn") is reported as
+/// the unknown key it is, not as "did not match any variant".
+impl<'de> Deserialize<'de> for StatusField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match toml::Value::deserialize(d)? {
+            table @ toml::Value::Table(_) => StatusMap::deserialize(table).map(StatusField::Map),
+            other => Col::deserialize(other).map(StatusField::Column),
+        }
+        .map_err(|e| D::Error::custom(e.message()))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

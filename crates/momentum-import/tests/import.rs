@@ -1073,6 +1073,10 @@ fn the_built_in_mappings_parse() {
     assert_eq!(Mapping::momentum_export().source_name(), "momentum");
     let e = Mapping::parse("[deal]\ntitel = \"Name\"").unwrap_err();
     assert!(e.contains("titel"), "{e}");
+    let e = Mapping::parse("[deal.status]\ncolumn = \"Stage\"\nwonn = [\"Won\"]").unwrap_err();
+    assert!(e.contains("unknown field `wonn`"), "a typo in a table is named: {e}");
+    let e = Mapping::parse("[deal]\nstatus = 5").unwrap_err();
+    assert!(e.contains("a column is the header's name for it"), "{e}");
 }
 
 both_backends!(
