@@ -200,6 +200,15 @@ fn row_text(v: &Val) -> &str {
     }
 }
 
+/// Exports are for admins: callers that write a header or an opening bracket ask first, so
+/// a refused export writes nothing at all.
+pub fn may_export(s: &Session) -> StoreResult<()> {
+    if s.user.role == momentum_core::vocab::Role::Admin {
+        return Ok(());
+    }
+    Err(DomainError::Forbidden(format!("exporting is for admins; you are a {}", s.user.role)).into())
+}
+
 /// Walks `kind` of the session's org in keyset pages inside one read transaction, handing
 /// each record (in [`Kind::columns`] order) to `each`. Exports are for admins.
 pub fn export<E: From<crate::StoreError>>(
@@ -208,13 +217,7 @@ pub fn export<E: From<crate::StoreError>>(
     kind: Kind,
     mut each: impl FnMut(&[Val]) -> Result<(), E>,
 ) -> Result<u64, E> {
-    if s.user.role != momentum_core::vocab::Role::Admin {
-        return Err(crate::StoreError::from(DomainError::Forbidden(format!(
-            "exporting is for admins; you are a {}",
-            s.user.role
-        )))
-        .into());
-    }
+    may_export(s)?;
     let mut failure = None;
     let count = store
         .read(|tx| {

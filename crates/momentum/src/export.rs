@@ -86,6 +86,7 @@ pub fn write_export(
     format: Format,
     out: impl Write,
 ) -> anyhow::Result<u64> {
+    export::may_export(s)?;
     let columns = what.columns();
     let result = match format {
         Format::Json => {

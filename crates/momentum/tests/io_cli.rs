@@ -144,6 +144,11 @@ fn an_export_reimports_as_it_was(db: &TestDb) {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exporting is for admins"));
+    assert!(
+        out.stdout.is_empty(),
+        "a refused export writes nothing, not even the header: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 fn a_closed_pipe_ends_an_export_quietly(db: &TestDb) {
