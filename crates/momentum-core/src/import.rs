@@ -343,6 +343,15 @@ pub fn import_deal(
         deal.last_buyer_response_at = Some(deal.last_buyer_response_at.map_or(at, |l| l.max(at)));
     }
 
+    // The same record from a file saved under another name is no change: the provenance
+    // moves only with a change it explains.
+    if let Some(before) = existing {
+        let mut same_but_where = deal.clone();
+        same_but_where.provenance.clone_from(&before.provenance);
+        if same_but_where == *before && decisions.is_empty() && base == Some(source) {
+            deal = same_but_where;
+        }
+    }
     let changed = match existing {
         None => true,
         Some(before) => *before != deal || !decisions.is_empty() || base != Some(source),

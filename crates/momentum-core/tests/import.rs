@@ -416,3 +416,23 @@ fn a_planned_step_the_source_kept_comes_back_when_its_stage_move_retires_the_old
         "the source's step, aiming past its new stage, not a follow-up from the cadence"
     );
 }
+
+#[test]
+fn the_same_record_from_a_file_of_another_name_is_no_change() {
+    let input = row(DealStatus::Open);
+    let first = import(None, input.clone()).unwrap();
+    let renamed = ImportedDeal {
+        provenance: "csv:deals (1).csv:2".into(),
+        ..input.clone()
+    };
+    let again = import(Some(&first), renamed).unwrap();
+    assert!(!again.changed);
+    assert_eq!(again.deal.provenance.as_deref(), Some("csv:deals.csv:2"));
+    let moved = ImportedDeal {
+        provenance: "csv:deals (1).csv:2".into(),
+        title: "Imported deal, renamed",
+        ..input
+    };
+    let changed = import(Some(&first), moved).unwrap();
+    assert_eq!(changed.deal.provenance.as_deref(), Some("csv:deals (1).csv:2"));
+}
