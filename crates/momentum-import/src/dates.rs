@@ -32,6 +32,10 @@ impl Style {
 pub enum DateRule {
     Style(Style),
     Pattern(String),
+    /// The file's style could not be decided (reported once): each cell is read in its own
+    /// style, a slash date day first when it cannot be month first, only to find the
+    /// file's other problems.
+    EachOwn,
 }
 
 /// A date read from a cell: an exact instant (it carried an offset), or a wall-clock time
@@ -234,6 +238,11 @@ pub fn parse(rule: &DateRule, v: &str) -> Result<When, String> {
                 style.name()
             )
         }),
+        DateRule::EachOwn => match style_of(v) {
+            Some(style) => parse(&DateRule::Style(style), v)
+                .or_else(|e| parse(&DateRule::Pattern("%d/%m/%Y".into()), v).map_err(|_| e)),
+            None => Err("not a date in a style `date = \"auto\"` reads: ISO (2024-01-31), M/D/YYYY or D.M.YYYY".into()),
+        },
         DateRule::Pattern(p) => {
             let tm = jiff::fmt::strtime::parse(p, v).map_err(|_| format!("a date here matches the pattern \"{p}\""))?;
             if let Ok(t) = tm.to_timestamp() {

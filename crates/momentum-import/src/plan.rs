@@ -170,9 +170,13 @@ fn domain_error(file: &SourceFile, line: u64, e: DomainError, column_of: impl Fn
 
 /// The date rule of a file: the mapping's pattern, or the style `auto` finds in its date
 /// columns.
-fn date_rule(mapping: &Mapping, file: &SourceFile, columns: &[Option<usize>]) -> Result<DateRule, RowError> {
+/// How `file` writes its dates: the mapping's pattern, or the style `auto` finds. When
+/// `auto` cannot decide (a file mixing styles), that is reported once and each cell is read
+/// in its own style, so the file's other problems are reported in the same run (nothing is
+/// written: the report has an error).
+fn date_rule(mapping: &Mapping, file: &SourceFile, columns: &[Option<usize>], report: &mut Report) -> DateRule {
     if mapping.format.date.trim() != "auto" {
-        return Ok(DateRule::Pattern(mapping.format.date.clone()));
+        return DateRule::Pattern(mapping.format.date.clone());
     }
     let columns: Vec<usize> = columns.iter().flatten().copied().collect();
     let values = file
@@ -180,7 +184,7 @@ fn date_rule(mapping: &Mapping, file: &SourceFile, columns: &[Option<usize>]) ->
         .iter()
         .flat_map(|(_, r)| columns.iter().filter_map(move |c| r.get(*c)));
     match dates::detect(values) {
-        Ok(style) => Ok(DateRule::Style(style.unwrap_or(Style::Iso))),
+        Ok(style) => DateRule::Style(style.unwrap_or(Style::Iso)),
         Err((value, rule)) => {
             let (line, column) = file
                 .records
@@ -192,7 +196,8 @@ fn date_rule(mapping: &Mapping, file: &SourceFile, columns: &[Option<usize>]) ->
                         .map(|c| (*line, Some(*c)))
                 })
                 .unwrap_or((1, None));
-            Err(file_error(file, line, column, &value, rule))
+            report.errors.push(file_error(file, line, column, &value, rule));
+            DateRule::EachOwn
         }
     }
 }
@@ -441,13 +446,7 @@ impl Planner<'_> {
             "account.domain" => domain,
             _ => None,
         };
-        let rule = match date_rule(self.mapping, file, &[created]) {
-            Ok(r) => r,
-            Err(e) => {
-                self.report.errors.push(e);
-                return Ok(());
-            }
-        };
+        let rule = date_rule(self.mapping, file, &[created], &mut self.report);
         for (line, rec) in &file.records {
             self.report.rows += 1;
             if self.deleted(file, rec) {
@@ -546,13 +545,7 @@ impl Planner<'_> {
             "contact.title" => title,
             _ => None,
         };
-        let rule = match date_rule(self.mapping, file, &[created]) {
-            Ok(r) => r,
-            Err(e) => {
-                self.report.errors.push(e);
-                return Ok(());
-            }
-        };
+        let rule = date_rule(self.mapping, file, &[created], &mut self.report);
         for (line, rec) in &file.records {
             self.report.rows += 1;
             if self.deleted(file, rec) {
@@ -928,13 +921,7 @@ fn read_history(
     };
     for (_, f) in files.iter().filter(|(s, _)| *s == Section::History) {
         let (deal, stage, at) = (f.find(m.deal.as_ref()), f.find(m.stage.as_ref()), f.find(m.at.as_ref()));
-        let rule = match date_rule(p.mapping, f, &[at]) {
-            Ok(r) => r,
-            Err(e) => {
-                p.report.errors.push(e);
-                continue;
-            }
-        };
+        let rule = date_rule(p.mapping, f, &[at], &mut p.report);
         for (line, rec) in &f.records {
             p.report.rows += 1;
             if p.deleted(f, rec) {
@@ -1063,13 +1050,12 @@ fn plan_deals(
         ));
         return Ok(());
     }
-    let rule = match date_rule(p.mapping, f, &[c.created, c.expected_close, c.closed, c.next_step]) {
-        Ok(r) => r,
-        Err(e) => {
-            p.report.errors.push(e);
-            return Ok(());
-        }
-    };
+    let rule = date_rule(
+        p.mapping,
+        f,
+        &[c.created, c.expected_close, c.closed, c.next_step],
+        &mut p.report,
+    );
     let default_currency = match p.mapping.format.currency.as_deref() {
         Some(code) => match Currency::parse("[format] currency", code) {
             Ok(c) => c,
@@ -1446,13 +1432,7 @@ fn plan_activities(
         f.find(m.status.as_ref()),
     );
     let done: HashSet<String> = m.done.iter().map(|d| lower(d)).collect();
-    let rule = match date_rule(p.mapping, f, &[at]) {
-        Ok(r) => r,
-        Err(e) => {
-            p.report.errors.push(e);
-            return;
-        }
-    };
+    let rule = date_rule(p.mapping, f, &[at], &mut p.report);
     let titles = deal_title.map(|_| deals_by_title(p, existing));
     let rules_of = Rules {
         ladder: &p.session.org.ladder,

@@ -1033,6 +1033,30 @@ fn auto_dates_refuse_an_ambiguous_file(db: &TestDb) {
     );
     assert!(e.rule.contains("mixes date styles"), "{}", e.rule);
 
+    // The file's other problems are reported in the same run, each on its line.
+    let more = mixed
+        .replace("3/1/2026,,Qualification", "yesterday,,Qualification")
+        .replace("Acme,900,1/5/2026", "Acme,900,1/45/2026")
+        .replace("Initech pilot,,,,", "Initech pilot,,,abc,");
+    let report = run(&mut store, &s, &[file(dir.path(), "mixed.csv", &more)], &mapping, false);
+    let shown: Vec<(u64, &str)> = report.errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        shown,
+        [
+            (3, "Close Date"),
+            (2, "Created Date"),
+            (4, "Amount"),
+            (5, "Created Date")
+        ],
+        "{:#?}",
+        report.errors
+    );
+    assert!(
+        report.errors[1].rule.contains("not a date in a style"),
+        "{:?}",
+        report.errors[1]
+    );
+
     let day_first = DEALS.replace("5/30/2026", "30/5/2026");
     let report = run(
         &mut store,
