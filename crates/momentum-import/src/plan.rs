@@ -446,7 +446,7 @@ impl Planner<'_> {
             "account.domain" => domain,
             _ => None,
         };
-        let rule = date_rule(self.mapping, file, &[created], &mut self.report);
+        let rule = date_rule(self.mapping, file, &[created], self.report);
         for (line, rec) in &file.records {
             self.report.rows += 1;
             if self.deleted(file, rec) {
@@ -545,7 +545,7 @@ impl Planner<'_> {
             "contact.title" => title,
             _ => None,
         };
-        let rule = date_rule(self.mapping, file, &[created], &mut self.report);
+        let rule = date_rule(self.mapping, file, &[created], self.report);
         for (line, rec) in &file.records {
             self.report.rows += 1;
             if self.deleted(file, rec) {
@@ -921,7 +921,7 @@ fn read_history(
     };
     for (_, f) in files.iter().filter(|(s, _)| *s == Section::History) {
         let (deal, stage, at) = (f.find(m.deal.as_ref()), f.find(m.stage.as_ref()), f.find(m.at.as_ref()));
-        let rule = date_rule(p.mapping, f, &[at], &mut p.report);
+        let rule = date_rule(p.mapping, f, &[at], p.report);
         for (line, rec) in &f.records {
             p.report.rows += 1;
             if p.deleted(f, rec) {
@@ -1054,7 +1054,7 @@ fn plan_deals(
         p.mapping,
         f,
         &[c.created, c.expected_close, c.closed, c.next_step],
-        &mut p.report,
+        p.report,
     );
     let default_currency = match p.mapping.format.currency.as_deref() {
         Some(code) => match Currency::parse("[format] currency", code) {
@@ -1432,7 +1432,7 @@ fn plan_activities(
         f.find(m.status.as_ref()),
     );
     let done: HashSet<String> = m.done.iter().map(|d| lower(d)).collect();
-    let rule = date_rule(p.mapping, f, &[at], &mut p.report);
+    let rule = date_rule(p.mapping, f, &[at], p.report);
     let titles = deal_title.map(|_| deals_by_title(p, existing));
     let rules_of = Rules {
         ladder: &p.session.org.ladder,
