@@ -351,11 +351,7 @@ impl Planner<'_> {
             Ok(a) => {
                 self.accounts.by_name.insert(lower(&a.name), id.0);
                 self.report.accounts_created += 1;
-                self.batch.accounts.push(Sourced {
-                    record: a,
-                    external_id: None,
-                    source: None,
-                });
+                self.batch.accounts.push(Sourced::by_name(a));
                 Ok(Ok(Some(id)))
             }
             Err(e) => Ok(Err(rule_of(e))),
@@ -403,11 +399,7 @@ impl Planner<'_> {
                     self.contacts.by_email.insert(e.as_str().to_owned(), id.0);
                 }
                 self.report.contacts_created += 1;
-                self.batch.contacts.push(Sourced {
-                    record: c,
-                    external_id: None,
-                    source: None,
-                });
+                self.batch.contacts.push(Sourced::by_name(c));
                 Ok(Ok(Some(id)))
             }
             Err(e) => Ok(Err(rule_of(e))),
@@ -474,11 +466,7 @@ impl Planner<'_> {
                 match commands::edit_account(&self.actor, &stored, name_value, domain_value) {
                     Ok(a) if a != stored || Some(digest) != base => {
                         self.report.accounts_updated += usize::from(a != stored);
-                        self.batch.account_updates.push(Sourced {
-                            record: a,
-                            external_id: None,
-                            source: Some(digest),
-                        });
+                        self.batch.account_updates.push((a, digest));
                     }
                     Ok(_) => {}
                     Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
@@ -609,11 +597,7 @@ impl Planner<'_> {
                 match commands::edit_contact(&self.actor, &stored, input) {
                     Ok(c) if c != stored || Some(digest) != base => {
                         self.report.contacts_updated += usize::from(c != stored);
-                        self.batch.contact_updates.push(Sourced {
-                            record: c,
-                            external_id: None,
-                            source: Some(digest),
-                        });
+                        self.batch.contact_updates.push((c, digest));
                     }
                     Ok(_) => {}
                     Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
@@ -1165,19 +1149,18 @@ fn plan_deals(
             match dates::parse(&rule, v) {
                 Ok(w) => Some(w),
                 Err(r) => {
-                    // One column read for two fields (HubSpot's "Close Date" is both the
-                    // expected and the actual close) is one problem, reported once.
-                    let e = file_error(f, line, col, v, r);
-                    if report.errors.last() != Some(&e) {
-                        report.errors.push(e);
-                    }
+                    report.errors.push(file_error(f, line, col, v, r));
                     None
                 }
             }
         };
         let created = ts(c.created, p.report);
         let expected_close = ts(c.expected_close, p.report);
-        let closed = ts(c.closed, p.report);
+        // One column for both (HubSpot's "Close Date") is read, and refused, once.
+        let closed = match c.closed == c.expected_close {
+            true => expected_close,
+            false => ts(c.closed, p.report),
+        };
         let next_step = ts(c.next_step, p.report);
         let status = match (cell(rec, c.status), &status_map) {
             (None, _) if c.status.is_none() => DealStatus::Open,

@@ -302,6 +302,30 @@ fn a_mapping_and_a_file_that_disagree_are_refused(db: &TestDb) {
     assert!(deals(&mut store, &s).is_empty(), "nothing written");
 }
 
+/// HubSpot's one "Close Date" column is both the expected and the actual close: a bad
+/// value there is one problem, reported once.
+fn a_column_read_for_two_fields_is_one_problem(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let files: Vec<PathBuf> = fixtures("hubspot")
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f)
+                .unwrap()
+                .replace("\"2024-10-30\"", "\"2024-13-45\"");
+            file(dir.path(), f.file_name().unwrap().to_str().unwrap(), &text)
+        })
+        .collect();
+    let report = run(&mut store, &s, &files, &Mapping::vendor(Vendor::Hubspot), false);
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert!(
+        shown[0].contains("column \"Close Date\" = \"2024-13-45\""),
+        "{shown:#?}"
+    );
+}
+
 fn every_bad_row_is_reported_and_nothing_is_written(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&db.location).unwrap();
@@ -1108,6 +1132,7 @@ both_backends!(
     amounts_are_read_exactly_or_refused,
     a_company_name_past_the_limit_refuses_its_row,
     a_mapping_and_a_file_that_disagree_are_refused,
+    a_column_read_for_two_fields_is_one_problem,
     every_bad_row_is_reported_and_nothing_is_written,
     dry_run_writes_nothing_and_a_new_org_appears_only_with_its_data,
     reimport_updates_instead_of_duplicating,

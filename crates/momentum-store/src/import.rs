@@ -58,6 +58,18 @@ pub struct Sourced<T, D> {
     pub source: Option<D>,
 }
 
+impl<T, D> Sourced<T, D> {
+    /// A record a deal row created from a name alone: no external id, so nothing a later
+    /// import compares.
+    pub fn by_name(record: T) -> Self {
+        Sourced {
+            record,
+            external_id: None,
+            source: None,
+        }
+    }
+}
+
 /// A stored deal that came from an import.
 #[derive(Debug, Clone)]
 pub struct StoredImport {
@@ -126,9 +138,10 @@ pub struct Batch {
     pub accounts: Vec<Sourced<Account, AccountDigest>>,
     pub contacts: Vec<Sourced<Contact, ContactDigest>>,
     pub deals: Vec<DealWrite>,
-    /// Stored accounts and contacts a re-import changed (matched by external id).
-    pub account_updates: Vec<Sourced<Account, AccountDigest>>,
-    pub contact_updates: Vec<Sourced<Contact, ContactDigest>>,
+    /// Stored accounts and contacts a re-import changed (matched by external id), with what
+    /// their source now says.
+    pub account_updates: Vec<(Account, AccountDigest)>,
+    pub contact_updates: Vec<(Contact, ContactDigest)>,
     pub decisions: Vec<(DealId, Decision)>,
     pub interactions: Vec<(DealId, Interaction, Option<String>)>,
 }
@@ -574,8 +587,7 @@ fn update_deals(tx: &mut dyn Sql, org: OrgId, batch: &Batch, insert_next_step: b
 /// Writes the re-imported changes to stored accounts and contacts, after the inserts (a
 /// contact may have moved to an account this import creates).
 fn update_directory(tx: &mut dyn Sql, org: OrgId, batch: &Batch) -> StoreResult<()> {
-    for s in &batch.account_updates {
-        let a = &s.record;
+    for (a, digest) in &batch.account_updates {
         tx.exec(
             "UPDATE accounts SET name = $3, domain = $4, source_digest = $5 WHERE org_id = $1 AND account_id = $2",
             &[
@@ -583,12 +595,11 @@ fn update_directory(tx: &mut dyn Sql, org: OrgId, batch: &Batch) -> StoreResult<
                 a.id.0.into(),
                 a.name.as_str().into(),
                 a.domain.clone().into(),
-                digest_value(s.source),
+                digest_value(Some(*digest)),
             ],
         )?;
     }
-    for s in &batch.contact_updates {
-        let c = &s.record;
+    for (c, digest) in &batch.contact_updates {
         tx.exec(
             "UPDATE contacts SET account_id = $3, name = $4, email = $5, phone = $6, title = $7, source_digest = $8 \
              WHERE org_id = $1 AND contact_id = $2",
@@ -600,7 +611,7 @@ fn update_directory(tx: &mut dyn Sql, org: OrgId, batch: &Batch) -> StoreResult<
                 c.email.as_ref().map(|e| e.as_str().to_owned()).into(),
                 c.phone.clone().into(),
                 c.title.clone().into(),
-                digest_value(s.source),
+                digest_value(Some(*digest)),
             ],
         )?;
     }
