@@ -1112,6 +1112,79 @@ fn auto_dates_refuse_an_ambiguous_file(db: &TestDb) {
     );
 }
 
+/// The definitions of the deal tables' indexes, as the database reports them.
+fn deal_indexes(store: &mut Store) -> Vec<String> {
+    let sql = match store.backend() {
+        momentum_store::Backend::Sqlite => {
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('deals', 'next_steps', 'interactions') ORDER BY name"
+        }
+        momentum_store::Backend::Postgres => {
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename IN ('deals', 'next_steps', 'interactions') ORDER BY indexname"
+        }
+    };
+    store
+        .read(|tx| {
+            tx.query(sql, &[])?
+                .iter()
+                .map(|r| r.text(0).map(str::to_owned))
+                .collect()
+        })
+        .unwrap()
+}
+
+fn many_deals(first: usize, n: usize) -> String {
+    let mut csv = DEALS.lines().next().unwrap().to_owned() + "\n";
+    for i in first..first + n {
+        let stage = ["Qualification", "Proposal", "Closed Won"][i % 3];
+        let closed = if i % 3 == 2 { "5/30/2026" } else { "" };
+        csv += &format!(
+            "OPP-{i},Deal {i},ada@acme.test,Company {},{i}00,3/1/2026,{closed},{stage}\n",
+            i / 7
+        );
+    }
+    csv
+}
+
+/// A team bringing its history in is most of the deal table: SQLite builds its indexes
+/// once after the rows instead of keeping them through each insert. Whatever the path,
+/// the database keeps every index it had, and the import reads as any other.
+fn a_large_import_keeps_every_index(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let indexes = deal_indexes(&mut store);
+    assert!(indexes.len() >= 8, "{indexes:?}");
+
+    let files = [file(dir.path(), "history.csv", &many_deals(0, 3_000))];
+    let report = run(&mut store, &s, &files, &mapping, false);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!((report.deals_created, report.accounts_created), (3_000, 429));
+    assert_eq!(deal_indexes(&mut store), indexes, "every index is back, as it was");
+
+    let again = run(&mut store, &s, &files, &mapping, false);
+    assert_eq!((again.deals_created, again.deals_unchanged), (0, 3_000));
+    let more = [file(dir.path(), "more.csv", &many_deals(3_000, 3_000))];
+    let report = run(&mut store, &s, &more, &mapping, false);
+    assert_eq!(report.deals_created, 3_000);
+    assert_eq!(deal_indexes(&mut store), indexes);
+
+    let open = ops::list_deals(
+        &mut store,
+        &s,
+        &DealFilter {
+            status: Some(DealStatus::Open),
+            limit: 10_000,
+            ..DealFilter::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(open.len(), 4_000, "two in three of the 6,000 deals are open");
+    assert!(open.iter().all(|r| r.deal.next_step().is_some()));
+}
+
 #[test]
 fn the_built_in_mappings_parse() {
     for v in [Vendor::Salesforce, Vendor::Hubspot, Vendor::Pipedrive] {
@@ -1143,4 +1216,5 @@ both_backends!(
     salesforce_users_tasks_footers_and_deleted_rows,
     hubspot_and_pipedrive_exports_import,
     auto_dates_refuse_an_ambiguous_file,
+    a_large_import_keeps_every_index,
 );

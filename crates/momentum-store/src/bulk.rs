@@ -10,7 +10,7 @@ use momentum_demo::{DealHistory, People, Sink};
 use crate::error::{StoreError, StoreResult};
 use crate::map;
 use crate::ops;
-use crate::sql::Val;
+use crate::sql::{Backend, Sql, Val};
 use crate::{Db, Store};
 
 /// Rows for one table, in the order of `columns`.
@@ -98,34 +98,9 @@ impl<'a> BulkWriter<'a> {
 
     /// For a load into an empty database: drops the secondary indexes of the bulk tables
     /// now and builds each once in [`BulkWriter::finish`], instead of maintaining a dozen
-    /// indexes row by row through ten million inserts. The definitions come from the
-    /// database itself, so the migrations stay their only source.
+    /// indexes row by row through ten million inserts.
     pub fn defer_indexes(&mut self) -> StoreResult<()> {
-        let tables: Vec<String> = BULK_TABLES.iter().map(|t| format!("'{t}'")).collect();
-        let sql = match self.store.backend() {
-            crate::Backend::Sqlite => format!(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({})",
-                tables.join(", ")
-            ),
-            // Indexes that back a constraint (primary keys) stay.
-            crate::Backend::Postgres => format!(
-                "SELECT CAST(i.indexname AS TEXT), i.indexdef FROM pg_indexes i \
-                 WHERE i.schemaname = current_schema() AND i.tablename IN ({}) \
-                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
-                tables.join(", ")
-            ),
-        };
-        self.deferred = self.store.write(|tx| {
-            let found: Vec<(String, String)> = tx
-                .query(&sql, &[])?
-                .iter()
-                .map(|r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned())))
-                .collect::<StoreResult<_>>()?;
-            for (name, _) in &found {
-                tx.exec(&format!("DROP INDEX {name}"), &[])?;
-            }
-            Ok(found)
-        })?;
+        self.deferred = self.store.write(|tx| drop_indexes(tx, BULK_TABLES))?;
         Ok(())
     }
 
@@ -153,9 +128,7 @@ impl<'a> BulkWriter<'a> {
         let org = self.org;
         let deferred = std::mem::take(&mut self.deferred);
         self.store.write(|tx| {
-            for (_, definition) in &deferred {
-                tx.exec(definition, &[])?;
-            }
+            build_indexes(tx, &deferred)?;
             for (kind, table, column) in kinds {
                 let sql = match backend {
                     crate::Backend::Sqlite => format!(
@@ -217,6 +190,47 @@ impl<'a> BulkWriter<'a> {
         }
         Ok(())
     }
+}
+
+/// Drops the secondary indexes of `tables` for a load and returns them as (name,
+/// definition), for [`build_indexes`] to build once the rows are in: an index built from
+/// sorted rows costs a fraction of one kept in order through every insert. The definitions
+/// come from the database itself, so the migrations stay their only source; indexes that
+/// back a constraint (primary keys) stay.
+pub(crate) fn drop_indexes(tx: &mut dyn Sql, tables: &[&str]) -> StoreResult<Vec<(String, String)>> {
+    if tables.is_empty() {
+        return Ok(Vec::new());
+    }
+    let tables: Vec<String> = tables.iter().map(|t| format!("'{t}'")).collect();
+    let sql = match tx.backend() {
+        Backend::Sqlite => format!(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({})",
+            tables.join(", ")
+        ),
+        Backend::Postgres => format!(
+            "SELECT CAST(i.indexname AS TEXT), i.indexdef FROM pg_indexes i \
+             WHERE i.schemaname = current_schema() AND i.tablename IN ({}) \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            tables.join(", ")
+        ),
+    };
+    let found: Vec<(String, String)> = tx
+        .query(&sql, &[])?
+        .iter()
+        .map(|r| Ok((r.text(0)?.to_owned(), r.text(1)?.to_owned())))
+        .collect::<StoreResult<_>>()?;
+    for (name, _) in &found {
+        tx.exec(&format!("DROP INDEX {name}"), &[])?;
+    }
+    Ok(found)
+}
+
+/// Builds the indexes [`drop_indexes`] dropped.
+pub(crate) fn build_indexes(tx: &mut dyn Sql, dropped: &[(String, String)]) -> StoreResult<()> {
+    for (_, definition) in dropped {
+        tx.exec(definition, &[])?;
+    }
+    Ok(())
 }
 
 /// One row in COPY's text format: tab-separated, `\N` for NULL, backslash escapes.

@@ -618,7 +618,43 @@ fn update_directory(tx: &mut dyn Sql, org: OrgId, batch: &Batch) -> StoreResult<
     Ok(())
 }
 
+/// The fewest new rows for which an import builds a table's indexes after loading it.
+const BULK_LOAD: usize = 2_000;
+
+/// The tables this batch loads in bulk: those it adds at least [`BULK_LOAD`] rows to, and
+/// no fewer than they hold already. Building an index afterwards costs about half of
+/// keeping it through each insert, but per row of the whole table, so it pays when the
+/// import is most of the table: a team bringing its history in.
+fn bulk_loaded(tx: &mut dyn Sql, batch: &Batch) -> StoreResult<Vec<&'static str>> {
+    let new_deals = || batch.deals.iter().filter(|w| w.before.is_none());
+    let adding = [
+        ("deals", new_deals().count()),
+        (
+            "next_steps",
+            new_deals().filter(|w| w.deal.next_step().is_some()).count(),
+        ),
+        ("interactions", batch.interactions.len()),
+    ];
+    let mut tables = Vec::new();
+    for (table, n) in adding {
+        if n >= BULK_LOAD {
+            let held = tx
+                .query_one(&format!("SELECT COUNT(*) FROM {table}"), &[])?
+                .map_or(Ok(0), |r| r.int(0))?;
+            if n as i64 >= held {
+                tables.push(table);
+            }
+        }
+    }
+    Ok(tables)
+}
+
+/// SQLite takes the new rows by prepared inserts; the indexes of a table the import is
+/// most of are built once after. (PostgreSQL does not get that: dropping an index locks
+/// its table against every reader, of every org, until the import commits.)
 fn write_sqlite(tx: &rusqlite::Transaction<'_>, org: OrgId, batch: &Batch) -> StoreResult<()> {
+    let tables = bulk_loaded(&mut SqliteConn(tx), batch)?;
+    let dropped = crate::bulk::drop_indexes(&mut SqliteConn(tx), &tables)?;
     for (table, columns, rows) in insert_tables(org, batch) {
         let mut rows = rows.peekable();
         if rows.peek().is_none() {
@@ -629,6 +665,7 @@ fn write_sqlite(tx: &rusqlite::Transaction<'_>, org: OrgId, batch: &Batch) -> St
             stmt.execute(rusqlite::params_from_iter(row.iter()))?;
         }
     }
+    crate::bulk::build_indexes(&mut SqliteConn(tx), &dropped)?;
     update_directory(&mut SqliteConn(tx), org, batch)?;
     update_deals(&mut SqliteConn(tx), org, batch, true)
 }
