@@ -46,9 +46,10 @@ impl fmt::Display for RowError {
         }
         if !self.column.is_empty() {
             write!(f, ": column \"{}\"", self.column)?;
-            if self.value.is_empty() {
+            // Line 1 is the header: a column named there has no value to show.
+            if self.value.is_empty() && self.line > 1 {
                 write!(f, " is blank")?;
-            } else {
+            } else if !self.value.is_empty() {
                 write!(f, " = {:?}", self.value)?;
             }
         }

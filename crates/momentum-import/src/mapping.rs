@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::read::Section;
+
 /// A source column: one name, or several (the first present in the header is read), for
 /// vendors whose exports name a column differently by version.
 #[derive(Debug, Clone)]
@@ -258,7 +260,96 @@ pub enum Vendor {
     Pipedrive,
 }
 
+/// A status or stage field's column.
+fn column_of_status(s: &StatusField) -> &Col {
+    match s {
+        StatusField::Column(c) | StatusField::Map(StatusMap { column: c, .. }) => c,
+    }
+}
+
+fn column_of_stage(s: &StageField) -> &Col {
+    match s {
+        StageField::Column(c) | StageField::Map(StageMap { column: c, .. }) => c,
+    }
+}
+
 impl Mapping {
+    /// Every column the mapping reads from a file of `section`, with the field it fills.
+    pub(crate) fn columns(&self, section: Section) -> Vec<(&'static str, &Col)> {
+        let fields: Vec<(&'static str, Option<&Col>)> = match section {
+            Section::User => self.user.as_ref().map_or_else(Vec::new, |m| {
+                vec![
+                    ("external_id", m.external_id.as_ref()),
+                    ("name", m.name.as_ref()),
+                    ("email", m.email.as_ref()),
+                ]
+            }),
+            Section::Account => self.account.as_ref().map_or_else(Vec::new, |m| {
+                vec![
+                    ("external_id", m.external_id.as_ref()),
+                    ("name", m.name.as_ref()),
+                    ("domain", m.domain.as_ref()),
+                    ("created", m.created.as_ref()),
+                ]
+            }),
+            Section::Contact => self.contact.as_ref().map_or_else(Vec::new, |m| {
+                vec![
+                    ("external_id", m.external_id.as_ref()),
+                    ("name", m.name.as_ref()),
+                    ("first_name", m.first_name.as_ref()),
+                    ("last_name", m.last_name.as_ref()),
+                    ("account", m.account.as_ref()),
+                    ("email", m.email.as_ref()),
+                    ("phone", m.phone.as_ref()),
+                    ("title", m.title.as_ref()),
+                    ("created", m.created.as_ref()),
+                ]
+            }),
+            Section::Deal => self.deal.as_ref().map_or_else(Vec::new, |m| {
+                vec![
+                    ("external_id", m.external_id.as_ref()),
+                    ("title", m.title.as_ref()),
+                    ("owner", m.owner.as_ref()),
+                    ("account", m.account.as_ref()),
+                    ("contact", m.contact.as_ref()),
+                    ("product", m.product.as_ref()),
+                    ("value", m.value.as_ref()),
+                    ("currency", m.currency.as_ref()),
+                    ("created", m.created.as_ref()),
+                    ("expected_close", m.expected_close.as_ref()),
+                    ("closed", m.closed.as_ref()),
+                    ("status", m.status.as_ref().map(column_of_status)),
+                    ("stage", m.stage.as_ref().map(column_of_stage)),
+                    ("lost_category", m.lost_category.as_ref()),
+                    ("lost_reason", m.lost_reason.as_ref()),
+                    ("next_step", m.next_step.as_ref()),
+                    ("next_step_kind", m.next_step_kind.as_ref()),
+                ]
+            }),
+            Section::History => self.history.as_ref().map_or_else(Vec::new, |m| {
+                vec![
+                    ("deal", m.deal.as_ref()),
+                    ("stage", m.stage.as_ref()),
+                    ("at", m.at.as_ref()),
+                ]
+            }),
+            Section::Activity => self.activity.as_ref().map_or_else(Vec::new, |m| {
+                vec![
+                    ("external_id", m.external_id.as_ref()),
+                    ("deal", m.deal.as_ref()),
+                    ("deal_title", m.deal_title.as_ref()),
+                    ("contact", m.contact.as_ref()),
+                    ("user", m.user.as_ref()),
+                    ("at", m.at.as_ref()),
+                    ("kind", m.kind.as_ref()),
+                    ("notes", m.notes.as_ref()),
+                    ("status", m.status.as_ref()),
+                ]
+            }),
+        };
+        fields.into_iter().filter_map(|(f, c)| Some((f, c?))).collect()
+    }
+
     /// Reads a mapping file's text; the error names the line and the problem.
     pub fn parse(text: &str) -> Result<Mapping, String> {
         toml::from_str(text).map_err(|e| e.to_string())

@@ -168,8 +168,6 @@ fn domain_error(file: &SourceFile, line: u64, e: DomainError, column_of: impl Fn
     }
 }
 
-/// The date rule of a file: the mapping's pattern, or the style `auto` finds in its date
-/// columns.
 /// How `file` writes its dates: the mapping's pattern, or the style `auto` finds. When
 /// `auto` cannot decide (a file mixing styles), that is reported once and each cell is read
 /// in its own style, so the file's other problems are reported in the same run (nothing is
@@ -818,7 +816,10 @@ pub(crate) fn plan(
     let mut by_section: Vec<(Section, &SourceFile)> = Vec::new();
     for f in sources {
         match section_of(mapping, f) {
-            Some(s) => by_section.push((s, f)),
+            Some(s) => match twice_read(mapping, s, f) {
+                Some(e) => p.report.errors.push(e),
+                None => by_section.push((s, f)),
+            },
             None if mapping.format.skip_unknown_files => {
                 p.report
                     .notes
@@ -892,6 +893,33 @@ pub(crate) fn plan(
     report.decisions = batch.decisions.len();
     report.interactions = batch.interactions.len();
     Ok(report.errors.is_empty().then_some(batch))
+}
+
+/// A column the mapping reads that the header has more than once: which of them holds the
+/// field cannot be told (an export with two properties of the same label does this).
+fn twice_read(mapping: &Mapping, section: Section, f: &SourceFile) -> Option<RowError> {
+    mapping.columns(section).into_iter().find_map(|(field, col)| {
+        let i = f.find(Some(col))?;
+        let name = &f.headers[i];
+        let at: Vec<String> = (f.headers.iter().enumerate())
+            .filter(|(_, h)| *h == name)
+            .map(|(i, _)| (i + 1).to_string())
+            .collect();
+        (at.len() > 1).then(|| {
+            file_error(
+                f,
+                1,
+                Some(i),
+                "",
+                format!(
+                    "the header has column \"{name}\" {} times (columns {}), and the mapping reads it for {field}: \
+                     which one holds it cannot be told, so rename the others",
+                    at.len(),
+                    at.join(", ")
+                ),
+            )
+        })
+    })
 }
 
 fn read_history(

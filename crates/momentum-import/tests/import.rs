@@ -299,7 +299,37 @@ fn a_mapping_and_a_file_that_disagree_are_refused(db: &TestDb) {
             "ragged.csv:7: the row has 9 fields where the header has 8 (a missing or extra comma, or an unclosed quote?)",
         ]
     );
+    // Two columns of one name: which holds the amount cannot be told. One the mapping does
+    // not read is no matter.
+    let amount_twice = DEALS
+        .lines()
+        .map(|l| format!("{l},{}\n", if l.starts_with("Opportunity ID") { "Amount" } else { "7" }))
+        .collect::<String>();
+    assert_eq!(
+        errors(&mut store, "twice.csv", &amount_twice),
+        ["twice.csv:1: column \"Amount\": the header has column \"Amount\" 2 times (columns 5, 9), and the mapping reads it for value: which one holds it cannot be told, so rename the others"]
+    );
     assert!(deals(&mut store, &s).is_empty(), "nothing written");
+    let notes_twice: String = DEALS
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("Notes,{l},Notes\n")
+            } else {
+                format!("x,{l},y\n")
+            }
+        })
+        .collect();
+    let report = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "notes.csv", &notes_twice)],
+        &mapping,
+        false,
+    );
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.deals_created, 4);
 }
 
 /// HubSpot's one "Close Date" column is both the expected and the actual close: a bad

@@ -451,12 +451,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut out = Out::new(cli.format);
+    let mut location = cli.db.as_deref().unwrap_or(DEFAULT_DB);
     if let Command::Import(args) = &cli.command {
         if args.suggest_only() {
             return crate::import::suggest(args, &mut out);
         }
+        location = args.database(location);
     }
-    let mut store = Store::open(cli.db.as_deref().unwrap_or(DEFAULT_DB)).context("opening the database")?;
+    let mut store = Store::open(location).context("opening the database")?;
     let at = Timestamp::now();
     match cli.command {
         Command::Demo(args) => return demo(&mut store, args, &mut out),

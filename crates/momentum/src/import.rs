@@ -64,6 +64,18 @@ impl ImportArgs {
     pub fn suggest_only(&self) -> bool {
         self.suggest_mapping
     }
+
+    /// The database a run opens: a dry run promises to write nothing, so into a SQLite
+    /// file that does not exist yet it plans against an empty database in memory instead
+    /// of creating the file.
+    pub fn database<'a>(&self, location: &'a str) -> &'a str {
+        let absent = !momentum_store::is_postgres_url(location) && !std::path::Path::new(location).exists();
+        if self.dry_run && absent {
+            ":memory:"
+        } else {
+            location
+        }
+    }
 }
 
 /// `--suggest-mapping`: reads only the first file; needs no database.
@@ -189,6 +201,15 @@ pub fn run(
     Ok(())
 }
 
+/// "1 row", "2 rows", "0 activities".
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
 fn human(r: &Report, credentials: Option<&(String, String)>, new_org: bool) -> String {
     let mut s = String::new();
     let verb = if r.dry_run {
@@ -197,26 +218,31 @@ fn human(r: &Report, credentials: Option<&(String, String)>, new_org: bool) -> S
         "Imported"
     };
     s.push_str(&format!(
-        "{verb} into {}{}: {} rows read; deals {} created, {} updated, {} unchanged{}; accounts {} created, {} updated; contacts {} created, {} updated; {} users created; {} stage changes, {} activities recorded; {} next steps as the source planned them.\n",
+        "{verb} into {}{}: {} read; deals {} created, {} updated, {} unchanged{}; accounts {} created, {} updated; \
+         contacts {} created, {} updated; {} created; {}, {} recorded; {} as the source planned {}.\n",
         r.org,
         if new_org { " (a new org)" } else { "" },
-        r.rows,
+        count(r.rows, "row"),
         r.deals_created,
         r.deals_updated,
         r.deals_unchanged,
         match r.deals_keeping_momentum_changes {
             0 => String::new(),
-            1 => " (1 keeps what was changed in Momentum since the last import, where the source had not changed it)".into(),
-            n => format!(" ({n} keep what was changed in Momentum since the last import, where the source had not changed it)"),
+            1 => " (1 keeps what was changed in Momentum since the last import, where the source had not changed it)"
+                .into(),
+            n => format!(
+                " ({n} keep what was changed in Momentum since the last import, where the source had not changed it)"
+            ),
         },
         r.accounts_created,
         r.accounts_updated,
         r.contacts_created,
         r.contacts_updated,
-        r.users_created,
-        r.decisions,
-        r.interactions,
-        r.next_steps_planned,
+        count(r.users_created, "user"),
+        count(r.decisions, "stage change"),
+        count(r.interactions, "activity"),
+        count(r.next_steps_planned, "next step"),
+        if r.next_steps_planned == 1 { "it" } else { "them" },
     ));
     if !r.warnings.is_empty() {
         s.push_str("Warnings:\n");

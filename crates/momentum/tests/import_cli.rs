@@ -167,6 +167,46 @@ fn suggest_mapping_starts_from_the_header(db: &TestDb) {
     assert!(text.contains("open = [\"Qualification\"]"), "{text}");
 }
 
+/// A dry run writes nothing, not even the database file it was pointed at.
+#[test]
+fn a_dry_run_into_a_new_file_leaves_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "m.toml", MAPPING);
+    write(dir.path(), "deals.csv", DEALS);
+    let db = dir.path().join("team.db");
+    let out = Command::cargo_bin("momentum")
+        .unwrap()
+        .env_remove("MOMENTUM_AS")
+        .env_remove("MOMENTUM_ORG")
+        .current_dir(dir.path())
+        .args(["--db", db.to_str().unwrap()])
+        .args([
+            "import",
+            "csv",
+            "deals.csv",
+            "--mapping",
+            "m.toml",
+            "--org",
+            "Acme Co",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("Dry run (nothing written) into Acme Co (a new org): 2 rows read; deals 2 created"),
+        "{text}"
+    );
+    assert!(text.contains("1 user created"), "Sam Seller is not a user yet: {text}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("team.db"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 both_backends!(
     into_an_empty_database_creates_the_org_and_prints_the_admin_once,
     bad_rows_are_each_reported_with_exit_2,
