@@ -20,6 +20,9 @@ pub const TITLE_MAX: usize = 200;
 pub const NAME_MAX: usize = 200;
 pub const NOTES_MAX: usize = 10_000;
 pub const WORDS_MAX: usize = 2_000;
+/// A source system's id for a record (Salesforce's are 18 characters, HubSpot's and
+/// Pipedrive's numbers): anything longer is not an id.
+pub const EXTERNAL_ID_MAX: usize = 255;
 
 /// How far in the future an interaction's time may lie (clock skew between devices).
 const CLOCK_SKEW_MINUTES: i64 = 5;

@@ -21,7 +21,7 @@
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-use crate::commands::{Rules, TITLE_MAX, WORDS_MAX};
+use crate::commands::{Rules, EXTERNAL_ID_MAX, TITLE_MAX, WORDS_MAX};
 use crate::error::DomainError;
 use crate::model::*;
 use crate::money::{Currency, Money};
@@ -100,6 +100,11 @@ pub struct ImportedRecord {
     pub kept_momentum_changes: bool,
 }
 
+/// An imported record's id in its source system, which re-imports match it by.
+pub fn check_external_id(id: &str) -> crate::Result<()> {
+    check_len("external_id", id, EXTERNAL_ID_MAX)
+}
+
 /// Imports one deal: validates it and returns the deal to write (new, or the next version
 /// of `existing`, the deal with the same external id, whose last import left `base`).
 /// Every broken rule of the row is returned, not only the first.
@@ -132,6 +137,9 @@ pub fn import_deal(
     let title = check_text("title", input.title, TITLE_MAX, "a deal has a title")
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
+    if let Some(Err(e)) = input.external_id.map(check_external_id) {
+        errors.push(e);
+    }
     if let Some(v) = input.value_minor.filter(|v| *v < 0) {
         errors.push(DomainError::invalid("value", v, "a deal's value is not negative"));
     }

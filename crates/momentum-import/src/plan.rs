@@ -419,6 +419,24 @@ impl Planner<'_> {
         }
     }
 
+    /// A row's external id; one past the core's limit is the row's error (`None`: skip it).
+    fn external_id<'r>(
+        &mut self,
+        file: &SourceFile,
+        line: u64,
+        rec: &'r csv::StringRecord,
+        col: Option<usize>,
+    ) -> Option<Option<&'r str>> {
+        let id = cell(rec, col);
+        match id.map(momentum_core::import::check_external_id).transpose() {
+            Ok(_) => Some(id),
+            Err(e) => {
+                self.report.errors.push(domain_error(file, line, e, |_| col));
+                None
+            }
+        }
+    }
+
     fn read_accounts(&mut self, file: &SourceFile, ids: &mut Ids<'_>) -> StoreResult<()> {
         let Some(m) = self.mapping.account.clone() else {
             return Ok(());
@@ -442,7 +460,9 @@ impl Planner<'_> {
             if self.deleted(file, rec) {
                 continue;
             }
-            let ext_id = cell(rec, ext);
+            let Some(ext_id) = self.external_id(file, *line, rec, ext) else {
+                continue;
+            };
             if let Some(Sourced {
                 record: stored,
                 source: base,
@@ -537,7 +557,9 @@ impl Planner<'_> {
             if self.deleted(file, rec) {
                 continue;
             }
-            let ext_id = cell(rec, ext);
+            let Some(ext_id) = self.external_id(file, *line, rec, ext) else {
+                continue;
+            };
             let full_name = match cell(rec, name) {
                 Some(n) => n.to_owned(),
                 None => [cell(rec, first), cell(rec, last)]
@@ -742,6 +764,7 @@ struct DealCols {
 impl DealCols {
     fn of(field: &str, c: &DealCols) -> Option<usize> {
         match field {
+            "external_id" => c.external_id,
             "title" => c.title,
             "value" => c.value,
             "created" => c.created,
@@ -1455,7 +1478,9 @@ fn plan_activities(
             continue;
         }
         let happened = status.is_none() || cell(rec, status).is_some_and(|s| done.contains(&lower(s)));
-        let ext_id = cell(rec, ext);
+        let Some(ext_id) = p.external_id(f, *line, rec, ext) else {
+            continue;
+        };
         if happened && ext_id.is_some_and(|e| existing.interactions.contains(e)) {
             continue;
         }

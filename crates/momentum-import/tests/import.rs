@@ -233,16 +233,18 @@ OPP-3,Spaced sign,,Acme,$ 75,3/1/2026,,Qualification
 }
 
 /// A company name no account can have is the row's error, named by line and column, not
-/// a deal quietly left without its account.
+/// a deal quietly left without its account; so is an "id" no source system writes.
 fn a_company_name_past_the_limit_refuses_its_row(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&db.location).unwrap();
     let s = org(&mut store);
     let long = "A".repeat(5000);
+    let id = "9".repeat(256);
     let text = format!(
         "Opportunity ID,Opportunity Name,Owner,Company,Amount,Created Date,Close Date,Stage
 OPP-1,Fine,,Acme,100,3/1/2026,,Qualification
 OPP-2,Long company,,{long},100,3/1/2026,,Qualification
+{id},Long id,,Acme,100,3/1/2026,,Qualification
 "
     );
     let report = run(
@@ -253,11 +255,46 @@ OPP-2,Long company,,{long},100,3/1/2026,,Qualification
         false,
     );
     let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
-    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert_eq!(shown.len(), 2, "{shown:#?}");
     assert!(
         shown[0].starts_with("long.csv:3: column \"Company\" = \"AAAA"),
         "{shown:#?}"
     );
+    assert!(
+        shown[1].starts_with("long.csv:4: column \"Opportunity ID\" = \"9999")
+            && shown[1].ends_with("at most 255 characters (this has 256)"),
+        "{shown:#?}"
+    );
+    assert!(!report.committed && deals(&mut store, &s).is_empty());
+}
+
+/// A company or contact whose "Record ID" is no id is its row's error, as a deal's is.
+fn an_id_past_the_limit_refuses_its_row(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let long = "5".repeat(300);
+    let mut files = Vec::new();
+    for f in fixtures("hubspot") {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let name = f.file_name().unwrap().to_str().unwrap().to_owned();
+        let text = text.replace("\"501\",\"Acme Corp\"", &format!("\"{long}\",\"Acme Corp\""));
+        let text = text.replace("\"702\",\"Hank\"", &format!("\"{long}\",\"Hank\""));
+        files.push(file(dir.path(), &name, &text));
+    }
+    let report = run(&mut store, &s, &files, &Mapping::vendor(Vendor::Hubspot), false);
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 2, "{shown:#?}");
+    for (e, at) in shown
+        .iter()
+        .zip(["companies-2024-08-27.csv:2", "contacts-2024-08-27.csv:3"])
+    {
+        assert!(
+            e.starts_with(&format!("hubspot-crm-exports-all-{at}: column \"Record ID\" = \"5555")),
+            "{e}"
+        );
+        assert!(e.ends_with("at most 255 characters (this has 300)"), "{e}");
+    }
     assert!(!report.committed && deals(&mut store, &s).is_empty());
 }
 
@@ -1234,6 +1271,7 @@ both_backends!(
     generic_csv_records_history_as_it_was,
     amounts_are_read_exactly_or_refused,
     a_company_name_past_the_limit_refuses_its_row,
+    an_id_past_the_limit_refuses_its_row,
     a_mapping_and_a_file_that_disagree_are_refused,
     a_column_read_for_two_fields_is_one_problem,
     every_bad_row_is_reported_and_nothing_is_written,
