@@ -58,8 +58,9 @@ impl fmt::Display for RowError {
 }
 
 /// The files to read: each path as given, and a folder (a vendor's whole export) as the
-/// files in it, in name order. A folder that cannot be listed stays as given, so the import
-/// reports it like any unreadable file.
+/// CSV files in it, in name order: an export folder also holds its licence, a README, the
+/// attachments. A folder that cannot be listed stays as given, so the import reports it
+/// like any unreadable file.
 pub fn files_in(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for path in paths {
@@ -69,7 +70,11 @@ pub fn files_in(paths: &[PathBuf]) -> Vec<PathBuf> {
                 let mut files: Vec<PathBuf> = entries
                     .filter_map(Result::ok)
                     .map(|e| e.path())
-                    .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+                    .filter(|p| {
+                        p.is_file()
+                            && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                            && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+                    })
                     .collect();
                 files.sort();
                 out.extend(files);

@@ -700,7 +700,12 @@ fn stage_labels(mapping: &Mapping, ladder: &Ladder, errors: &mut Vec<RowError>) 
     };
     let mut out = HashMap::new();
     for (key, values) in &m.steps {
-        match ladder.parse_step("[deal.stage]", key) {
+        // "0" lists the values that mean no buyer decision yet (Salesforce's Prospecting).
+        let step = match key.trim() {
+            "0" => Ok(Step(0)),
+            key => ladder.parse_step("[deal.stage]", key),
+        };
+        match step {
             Ok(step) => {
                 for v in values {
                     out.insert(lower(v), step);
@@ -966,7 +971,9 @@ fn read_history(
                 continue;
             };
             // Closed Won / Lost and "no decision yet" stages are not ladder steps.
-            let Some(step) = labels.get(&lower(s)) else { continue };
+            let Some(step) = labels.get(&lower(s)).filter(|s| s.0 > 0) else {
+                continue;
+            };
             let when = match cell(rec, at).map(|v| (v, p.timestamp(&rule, v))) {
                 Some((_, Ok(t))) => t,
                 Some((v, Err(rule))) => {
@@ -1253,7 +1260,19 @@ fn plan_deals(
         };
         let stage = match (cell(rec, c.stage), labels) {
             (None, _) => None,
-            (Some(v), Some(labels)) => labels.get(&lower(v)).map(|s| (*s, v)),
+            (Some(v), Some(labels)) => match labels.get(&lower(v)) {
+                Some(s) => (s.0 > 0).then_some((*s, v)),
+                None => {
+                    // A value the status lists name (HubSpot's "Closed Won") is no stage;
+                    // any other is one the mapping does not know (a custom pipeline's).
+                    if !status_map.as_ref().is_some_and(|m| m.contains_key(&lower(v))) {
+                        p.report.warn(format!(
+                            "stage \"{v}\" is in no list of the mapping's [deal.stage]: the deal comes in with no buyer decision yet (list it there, under \"0\" if that is what it means)"
+                        ));
+                    }
+                    None
+                }
+            },
             // Step 0: the buyer has made no decision yet.
             (Some("0"), None) => None,
             (Some(v), None) => match p.session.org.ladder.parse_step("stage", v) {

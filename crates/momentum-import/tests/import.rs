@@ -298,6 +298,36 @@ fn an_id_past_the_limit_refuses_its_row(db: &TestDb) {
     assert!(!report.committed && deals(&mut store, &s).is_empty());
 }
 
+/// A stage of a custom pipeline, which the built-in mapping cannot know, comes in open with
+/// no buyer decision, and the summary says so: it is not silently dropped.
+fn an_unknown_stage_is_a_warning(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let files: Vec<PathBuf> = fixtures("hubspot")
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap().replace(
+                "\"Acme rollout\",\"Appointment Scheduled\"",
+                "\"Acme rollout\",\"Negotiation\"",
+            );
+            file(dir.path(), f.file_name().unwrap().to_str().unwrap(), &text)
+        })
+        .collect();
+    let report = run(&mut store, &s, &files, &Mapping::vendor(Vendor::Hubspot), false);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        report.warnings.get(
+            "stage \"Negotiation\" is in no list of the mapping's [deal.stage]: the deal comes in with no buyer decision yet (list it there, under \"0\" if that is what it means)"
+        ),
+        Some(&1),
+        "{:#?}",
+        report.warnings
+    );
+    let acme = by_external(&deals(&mut store, &s), "9001").clone();
+    assert_eq!((acme.status(), acme.stage), (DealStatus::Open, Step(0)));
+}
+
 /// A hand-written mapping and a file that disagree are refused before any row is read: a
 /// mapped column the header lacks would leave that field blank on every row (without the
 /// external id, every re-import would duplicate the deals). Rows of the wrong shape are
@@ -832,6 +862,11 @@ fn salesforce_exports_keep_their_stage_history(db: &TestDb) {
         (36, 18, 25)
     );
     assert!(report.notes.iter().any(|n| n.starts_with("Lead.csv: skipped")));
+    assert!(
+        report.warnings.keys().all(|w| !w.starts_with("stage")),
+        "every stage of the default picklist is mapped, Prospecting as no decision yet: {:?}",
+        report.warnings
+    );
     let all = deals(&mut store, &s);
     let count = |st| all.iter().filter(|d| d.status() == st).count();
     assert_eq!(
@@ -1016,6 +1051,11 @@ fn hubspot_and_pipedrive_exports_import(db: &TestDb) {
     assert_eq!(
         (report.deals_created, report.accounts_created, report.contacts_created),
         (5, 4, 2)
+    );
+    assert!(
+        report.warnings.keys().all(|w| !w.starts_with("stage")),
+        "\"Closed Won\" is a status, not an unknown stage: {:?}",
+        report.warnings
     );
     let all = deals(&mut store, &s);
     let globex = by_external(&all, "9002");
@@ -1272,6 +1312,7 @@ both_backends!(
     amounts_are_read_exactly_or_refused,
     a_company_name_past_the_limit_refuses_its_row,
     an_id_past_the_limit_refuses_its_row,
+    an_unknown_stage_is_a_warning,
     a_mapping_and_a_file_that_disagree_are_refused,
     a_column_read_for_two_fields_is_one_problem,
     every_bad_row_is_reported_and_nothing_is_written,

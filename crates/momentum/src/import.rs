@@ -30,7 +30,7 @@ pub struct ImportArgs {
     /// Where the files come from.
     #[arg(value_enum)]
     source: SourceKind,
-    /// The CSV files (a vendor's whole export folder may be given: files it does not read are skipped).
+    /// The CSV files; a vendor's whole export folder may be given (its CSV files are read, those the import does not know skipped).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// The TOML mapping of source columns to Momentum fields (see README).

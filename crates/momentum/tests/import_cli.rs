@@ -207,8 +207,25 @@ fn a_dry_run_into_a_new_file_leaves_no_file() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// A real Salesforce export folder, as unzipped (its licence and notes beside the CSVs).
+fn a_salesforce_export_folder_imports_whole(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../momentum-import/tests/fixtures/salesforce-devorg");
+    assert!(folder.join("SOURCE.txt").exists() && folder.join("LICENSE").exists());
+    let out = momentum(db, dir.path())
+        .args(["import", "salesforce", folder.to_str().unwrap(), "--org", "Dev Org"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("Imported into Dev Org (a new org)"), "{text}");
+    assert!(text.contains("Note: OpportunityHistoryGroup.csv: skipped"), "{text}");
+    assert!(!text.contains("SOURCE") && !text.contains("LICENSE"), "{text}");
+}
+
 both_backends!(
     into_an_empty_database_creates_the_org_and_prints_the_admin_once,
+    a_salesforce_export_folder_imports_whole,
     bad_rows_are_each_reported_with_exit_2,
     suggest_mapping_starts_from_the_header,
 );
