@@ -89,8 +89,12 @@ pub struct PlannedStep {
 pub struct ImportedRecord {
     pub deal: Deal,
     pub decisions: Vec<Decision>,
-    /// The source had no creation date: the import time stands in (counted as a warning).
+    /// The source had no creation date: the close date, or else the import time, stands in
+    /// (counted as a warning).
     pub created_was_blank: bool,
+    /// The source has the deal closed before it was created: it is taken as created on its
+    /// close date (counted as a warning).
+    pub created_after_close: bool,
     /// False when re-importing found the deal exactly as stored: nothing to write.
     pub changed: bool,
     /// What the source said of the deal this time, to keep beside it for the next import.
@@ -146,15 +150,6 @@ pub fn import_deal(
     if let Some(v) = input.value_minor.filter(|v| *v > Money::MAX_MINOR) {
         errors.push(DomainError::invalid("value", v, Money::max_rule("a deal's value")));
     }
-    let created_was_blank = input.created.is_none() && existing.is_none();
-    let created_at = input.created.or(existing.map(|d| d.created_at)).unwrap_or(now.at);
-    if created_at > now.at {
-        errors.push(DomainError::invalid(
-            "created",
-            created_at,
-            "a deal's creation date cannot lie in the future",
-        ));
-    }
     for (field, text) in [("lost_reason", input.lost_reason)] {
         if let Some(t) = text {
             if let Err(e) = check_len(field, t.trim(), WORDS_MAX) {
@@ -175,6 +170,29 @@ pub fn import_deal(
             }
         },
     };
+    if let Some(at) = closed_at.filter(|at| *at > now.at) {
+        errors.push(DomainError::invalid(
+            "closed",
+            at,
+            "a closed deal's close date cannot lie in the future",
+        ));
+    }
+    // No creation date: the close date is the latest it can have been, else the import time.
+    let created_was_blank = input.created.is_none() && existing.is_none();
+    let created_at = (input.created.or(existing.map(|d| d.created_at)))
+        .or(closed_at)
+        .unwrap_or(now.at);
+    if created_at > now.at {
+        errors.push(DomainError::invalid(
+            "created",
+            created_at,
+            "a deal's creation date cannot lie in the future",
+        ));
+    }
+    // Closed before the source says it was created (a record entered after the fact): it
+    // existed by its close, so the reports never count negative days to close.
+    let created_after_close = closed_at.is_some_and(|closed| closed < created_at);
+    let created_at = closed_at.filter(|_| created_after_close).unwrap_or(created_at);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -367,15 +385,18 @@ pub fn import_deal(
     if let (true, Some(before)) = (changed, existing) {
         deal.version = before.version + 1;
     }
+    // Where the record came from is no change made in Momentum.
     let kept_momentum_changes = sources_own.is_some_and(|theirs| {
         let mut theirs = theirs.deal;
         theirs.version = deal.version;
+        theirs.provenance.clone_from(&deal.provenance);
         theirs != deal
     });
     Ok(ImportedRecord {
         deal,
         decisions,
         created_was_blank,
+        created_after_close,
         changed,
         source,
         kept_momentum_changes,

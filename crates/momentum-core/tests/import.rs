@@ -157,12 +157,39 @@ fn an_open_deal_keeps_the_step_its_source_planned_and_a_reimport_changes_nothing
 }
 
 #[test]
-fn blank_creation_date_is_the_import_time_and_flagged() {
-    let mut input = row(DealStatus::Won);
-    input.created = None;
-    let r = import(None, input).unwrap();
+fn blank_creation_date_is_the_close_date_or_the_import_time_and_flagged() {
+    let mut won = row(DealStatus::Won);
+    won.created = None;
+    let r = import(None, won.clone()).unwrap();
+    assert!(r.created_was_blank);
+    assert_eq!(r.deal.created_at, won.closed.unwrap(), "it existed by its close");
+    let mut open = row(DealStatus::Open);
+    open.created = None;
+    let r = import(None, open).unwrap();
     assert!(r.created_was_blank);
     assert_eq!(r.deal.created_at, now().at);
+}
+
+#[test]
+fn a_close_in_the_future_is_refused_and_one_before_creation_moves_the_creation() {
+    let mut input = row(DealStatus::Won);
+    input.closed = Some(now().at + jiff::SignedDuration::from_hours(48));
+    let errors = import(None, input.clone()).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].field(), Some("closed"));
+    assert!(
+        errors[0].to_string().contains("cannot lie in the future"),
+        "{}",
+        errors[0]
+    );
+
+    let closed: Timestamp = "2026-01-10T00:00:00Z".parse().unwrap();
+    input.closed = Some(closed);
+    input.created = Some("2026-03-01T00:00:00Z".parse().unwrap());
+    let r = import(None, input).unwrap();
+    assert!(r.created_after_close);
+    assert_eq!(r.deal.created_at, closed, "no negative days to close");
+    assert!(!import(None, row(DealStatus::Won)).unwrap().created_after_close);
 }
 
 #[test]
@@ -209,7 +236,7 @@ fn every_broken_rule_of_a_row_is_returned() {
     input.created = Some("2027-01-01T00:00:00Z".parse::<Timestamp>().unwrap());
     let errors = import(None, input).unwrap_err();
     let fields: Vec<_> = errors.iter().filter_map(|e| e.field()).collect();
-    assert_eq!(fields, ["title", "value", "created", "closed"]);
+    assert_eq!(fields, ["title", "value", "closed", "created"]);
 }
 
 #[test]
@@ -427,6 +454,7 @@ fn the_same_record_from_a_file_of_another_name_is_no_change() {
     };
     let again = import(Some(&first), renamed).unwrap();
     assert!(!again.changed);
+    assert!(!again.kept_momentum_changes, "nothing was changed in Momentum");
     assert_eq!(again.deal.provenance.as_deref(), Some("csv:deals.csv:2"));
     let moved = ImportedDeal {
         provenance: "csv:deals (1).csv:2".into(),

@@ -229,7 +229,23 @@ fn parse_style(style: Style, v: &str) -> Option<When> {
 }
 
 /// Reads one cell; the error is the rule the value breaks.
+/// The years a CRM's dates fall in: outside them a cell is a placeholder (9999-12-31 for
+/// "never") or a broken value, not a date to keep.
+const YEARS: std::ops::RangeInclusive<i16> = 1900..=2199;
+
 pub fn parse(rule: &DateRule, v: &str) -> Result<When, String> {
+    let when = read(rule, v)?;
+    let year = match when {
+        When::At(t) => t.to_zoned_datetime(TimeZone::UTC).year(),
+        When::Local(dt) => dt.year(),
+    };
+    match YEARS.contains(&year) {
+        true => Ok(when),
+        false => Err(format!("a date's year is from {} to {}", YEARS.start(), YEARS.end())),
+    }
+}
+
+fn read(rule: &DateRule, v: &str) -> Result<When, String> {
     let v = v.trim();
     match rule {
         DateRule::Style(style) => parse_style(*style, v).ok_or_else(|| {
@@ -239,8 +255,8 @@ pub fn parse(rule: &DateRule, v: &str) -> Result<When, String> {
             )
         }),
         DateRule::EachOwn => match style_of(v) {
-            Some(style) => parse(&DateRule::Style(style), v)
-                .or_else(|e| parse(&DateRule::Pattern("%d/%m/%Y".into()), v).map_err(|_| e)),
+            Some(style) => read(&DateRule::Style(style), v)
+                .or_else(|e| read(&DateRule::Pattern("%d/%m/%Y".into()), v).map_err(|_| e)),
             None => Err("not a date in a style `date = \"auto\"` reads: ISO (2024-01-31), M/D/YYYY or D.M.YYYY".into()),
         },
         DateRule::Pattern(p) => {

@@ -352,7 +352,45 @@ impl Mapping {
 
     /// Reads a mapping file's text; the error names the line and the problem.
     pub fn parse(text: &str) -> Result<Mapping, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let mapping: Mapping = toml::from_str(text).map_err(|e| e.to_string())?;
+        mapping.check()?;
+        Ok(mapping)
+    }
+
+    /// A source value listed under two statuses, or two steps, could mean either: refused.
+    fn check(&self) -> Result<(), String> {
+        let Some(deal) = &self.deal else { return Ok(()) };
+        // Per table: each key (a status, a step) with the source values listed under it.
+        type Lists<'m> = Vec<(&'m str, &'m Vec<String>)>;
+        let mut lists: Vec<(&str, Lists<'_>)> = Vec::new();
+        if let Some(StatusField::Map(m)) = &deal.status {
+            let by_status = [
+                ("open", &m.open),
+                ("won", &m.won),
+                ("lost", &m.lost),
+                ("disqualified", &m.disqualified),
+            ];
+            lists.push(("[deal.status]", by_status.to_vec()));
+        }
+        if let Some(StageField::Map(m)) = &deal.stage {
+            lists.push(("[deal.stage]", m.steps.iter().map(|(k, v)| (k.as_str(), v)).collect()));
+        }
+        for (table, keys) in lists {
+            let mut seen: BTreeMap<String, &str> = BTreeMap::new();
+            for (key, values) in keys {
+                for v in values {
+                    match seen.insert(v.trim().to_lowercase(), key) {
+                        Some(other) if other != key => {
+                            return Err(format!(
+                            "{table}: \"{v}\" is listed under both {other} and {key}; a source value means one of them"
+                        ))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The built-in mapping of a vendor's CSV exports.

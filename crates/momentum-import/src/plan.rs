@@ -131,6 +131,9 @@ struct Planner<'a> {
     contact_ids: IdPool,
     /// Deals written with the next step their source planned.
     planned_steps: HashSet<DealId>,
+    /// Each deal external id read so far, with its file and line: one record appears once,
+    /// in whichever file (a folder and one of its files given together).
+    deals_seen: HashMap<String, (String, u64)>,
 }
 
 fn file_error(file: &SourceFile, line: u64, column: Option<usize>, value: &str, rule: impl Into<String>) -> RowError {
@@ -815,6 +818,7 @@ pub(crate) fn plan(
         account_ids: IdPool::new("account_ids"),
         contact_ids: IdPool::new("contact_ids"),
         planned_steps: HashSet::new(),
+        deals_seen: HashMap::new(),
     };
     for u in &existing.users {
         p.add_owner(u);
@@ -1151,7 +1155,6 @@ fn plan_deals(
 
     // Read every row first: errors are collected, and the new deals counted for their ids.
     let mut rows: Vec<DealRow<'_>> = Vec::with_capacity(f.records.len());
-    let mut seen: HashMap<&str, u64> = HashMap::new();
     for (line, rec) in &f.records {
         p.report.rows += 1;
         if p.deleted(f, rec) {
@@ -1164,13 +1167,22 @@ fn plan_deals(
         };
         let external_id = cell(rec, c.external_id);
         if let Some(e) = external_id {
-            if let Some(first) = seen.insert(e, line) {
-                bad(
-                    c.external_id,
-                    e,
-                    format!("the same id is on line {first}: each record appears once"),
-                    p.report,
-                );
+            match p.deals_seen.get(e) {
+                Some((file, first)) => {
+                    let place = match *file == f.name {
+                        true => format!("line {first}"),
+                        false => format!("{file} line {first}"),
+                    };
+                    bad(
+                        c.external_id,
+                        e,
+                        format!("the same id is on {place}: each record appears once"),
+                        p.report,
+                    );
+                }
+                None => {
+                    p.deals_seen.insert(e.to_owned(), (f.name.clone(), line));
+                }
             }
         }
         let currency = match cell(rec, c.currency) {
@@ -1202,10 +1214,11 @@ fn plan_deals(
                 }
             },
         };
-        let ts = |col: Option<usize>, report: &mut Report| -> Option<When> {
+        // A date as read, and the instant it is in the org's time zone.
+        let ts = |col: Option<usize>, report: &mut Report| -> Option<(When, jiff::Timestamp)> {
             let v = cell(rec, col)?;
-            match dates::parse(&rule, v) {
-                Ok(w) => Some(w),
+            match dates::parse(&rule, v).and_then(|w| Ok((w, w.timestamp(&p.tz)?))) {
+                Ok(read) => Some(read),
                 Err(r) => {
                     report.errors.push(file_error(f, line, col, v, r));
                     None
@@ -1301,7 +1314,7 @@ fn plan_deals(
             continue;
         }
         let tz = &p.tz;
-        let to_ts = |w: When| w.timestamp(tz).ok();
+        let instant = |read: (When, jiff::Timestamp)| read.1;
         rows.push(DealRow {
             line,
             external_id,
@@ -1312,15 +1325,15 @@ fn plan_deals(
             product: cell(rec, c.product),
             value_minor,
             currency,
-            created: created.and_then(to_ts),
-            expected_close: expected_close.map(|w| w.date(tz)),
+            created: created.map(instant),
+            expected_close: expected_close.map(|(w, _)| w.date(tz)),
             // A closed deal's date: the closed column, else its (expected) close date.
-            closed: closed.or(expected_close).and_then(to_ts),
+            closed: closed.or(expected_close).map(instant),
             status,
             stage,
             lost_category,
             lost_reason: cell(rec, c.lost_reason),
-            next_step: next_step.and_then(to_ts),
+            next_step: next_step.map(instant),
             next_step_kind: cell(rec, c.next_step_kind).map(kind_of),
         });
     }
@@ -1420,7 +1433,12 @@ fn plan_deals(
         match rules::import_deal(&p.actor, rules_of, id, stored, base, input, p.now) {
             Ok(record) => {
                 if record.created_was_blank {
-                    p.report.warn("created date blank: the import time stands in");
+                    p.report
+                        .warn("created date blank: the close date, or else the import time, stands in");
+                }
+                if record.created_after_close {
+                    p.report
+                        .warn("closed before its created date: taken as created on its close date");
                 }
                 p.report.deals_keeping_momentum_changes += usize::from(record.kept_momentum_changes);
                 let product = row.product.map(str::to_owned);

@@ -124,7 +124,10 @@ fn generic_csv_records_history_as_it_was(db: &TestDb) {
         (report.deals_created, report.users_created, report.accounts_created),
         (4, 1, 2)
     );
-    assert_eq!(report.warnings["created date blank: the import time stands in"], 1);
+    assert_eq!(
+        report.warnings["created date blank: the close date, or else the import time, stands in"],
+        1
+    );
     assert_eq!(report.warnings["owner blank: the importing admin owns the deal"], 1);
     assert!(
         report
@@ -174,7 +177,13 @@ fn generic_csv_records_history_as_it_was(db: &TestDb) {
         other => panic!("{other:?}"),
     }
     assert_eq!((lost.account, lost.value_minor), (None, None), "blank stays blank");
-    assert_eq!(lost.created_at, now(), "a blank creation date is the import time");
+    assert_eq!(
+        lost.created_at,
+        "2026-06-02T00:00:00Z".parse().unwrap(),
+        "a closed deal's blank creation date is its close date: it existed by then"
+    );
+    let open = by_external(&all, "OPP-1");
+    assert_eq!(open.created_at, "2026-03-01T00:00:00Z".parse().unwrap());
     assert_eq!(lost.stage, Step(0), "no stage in the source, no decision invented");
 
     let view = ops::show_deal(&mut store, &s, by_external(&all, "OPP-4").id).unwrap();
@@ -296,6 +305,36 @@ fn an_id_past_the_limit_refuses_its_row(db: &TestDb) {
         assert!(e.ends_with("at most 255 characters (this has 300)"), "{e}");
     }
     assert!(!report.committed && deals(&mut store, &s).is_empty());
+}
+
+/// One deal in two files of one run (a folder and one of its files, say) is one record
+/// given twice: refused like a repeat within a file, naming both places. A date no CRM
+/// means ("never" as 12/31/9999) is its row's error, not a blank.
+fn one_record_in_two_files_is_refused(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let header = DEALS.lines().next().unwrap();
+    let files = [
+        file(dir.path(), "a.csv", DEALS),
+        file(
+            dir.path(),
+            "b.csv",
+            &format!(
+                "{header}\nOPP-9,New,,Acme,1,3/1/2026,,Qualification\nOPP-2,Again,,Acme,1,12/31/9999,,Qualification\n"
+            ),
+        ),
+    ];
+    let report = run(&mut store, &s, &files, &Mapping::parse(MAPPING).unwrap(), false);
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "b.csv:3: column \"Opportunity ID\" = \"OPP-2\": the same id is on a.csv line 3: each record appears once",
+            "b.csv:3: column \"Created Date\" = \"12/31/9999\": a date's year is from 1900 to 2199",
+        ]
+    );
+    assert!(deals(&mut store, &s).is_empty(), "nothing written");
 }
 
 /// A stage of a custom pipeline, which the built-in mapping cannot know, comes in open with
@@ -907,7 +946,12 @@ fn salesforce_exports_keep_their_stage_history(db: &TestDb) {
     let d = by_external(&all, "006Ec00000AieKGIAZ");
     assert_eq!(d.title, "Hill Group - Business Loans - June 2023");
     assert_eq!((d.status(), d.value_minor), (DealStatus::Won, Some(165_199_336)));
-    assert_eq!(d.created_at, "2024-01-22T16:14:25Z".parse().unwrap());
+    // Loaded into Salesforce on 2024-01-22, seven months after its close: created by then.
+    assert_eq!(d.created_at, "2023-06-17T00:00:00Z".parse().unwrap());
+    assert_eq!(
+        report.warnings["closed before its created date: taken as created on its close date"],
+        15
+    );
     // Its tasks are linked to accounts or nothing, not to deals: none is logged or planned.
     assert_eq!(report.warnings["activity not linked to a deal: skipped"], 45);
     assert_eq!(report.warnings["activity not linked to an imported deal: skipped"], 30);
@@ -1303,6 +1347,11 @@ fn the_built_in_mappings_parse() {
     assert!(e.contains("titel"), "{e}");
     let e = Mapping::parse("[deal.status]\ncolumn = \"Stage\"\nwonn = [\"Won\"]").unwrap_err();
     assert!(e.contains("unknown field `wonn`"), "a typo in a table is named: {e}");
+    let e = Mapping::parse("[deal.status]\ncolumn = \"S\"\nopen = [\"Open\", \"Won\"]\nwon = [\"won\"]").unwrap_err();
+    assert_eq!(
+        e,
+        "[deal.status]: \"won\" is listed under both open and won; a source value means one of them"
+    );
     let e = Mapping::parse("[deal]\nstatus = 5").unwrap_err();
     assert!(e.contains("a column is the header's name for it"), "{e}");
 }
@@ -1313,6 +1362,7 @@ both_backends!(
     a_company_name_past_the_limit_refuses_its_row,
     an_id_past_the_limit_refuses_its_row,
     an_unknown_stage_is_a_warning,
+    one_record_in_two_files_is_refused,
     a_mapping_and_a_file_that_disagree_are_refused,
     a_column_read_for_two_fields_is_one_problem,
     every_bad_row_is_reported_and_nothing_is_written,
