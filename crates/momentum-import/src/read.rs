@@ -66,6 +66,20 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
     };
     let bytes = std::fs::read(path).map_err(|e| file_error(0, format!("cannot read the file: {e}")))?;
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    // Lines are counted here: the csv crate's own count, and the offset it gives a record,
+    // are off for CRLF files (every file Excel writes on Windows), more so after a blank
+    // line. A record starts at the first byte past the line ends before its offset.
+    let newlines = newlines(body);
+    let line_at = |p: Option<&csv::Position>| {
+        p.map_or(0, |p| {
+            let from = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(body.len());
+            let start = body[from..]
+                .iter()
+                .position(|b| !matches!(b, b'\r' | b'\n'))
+                .map_or(body.len(), |k| from + k);
+            newlines.partition_point(|&i| i < start) as u64 + 1
+        })
+    };
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
     let headers: Vec<String> = reader
         .headers()
@@ -83,7 +97,7 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let line = line_at(record.position());
                 if record.as_byte_record().as_slice().len() > ROW_MAX_BYTES {
                     return Err(file_error(
                         line,
@@ -111,7 +125,7 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
                 records.push((line, record.clone()));
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = line_at(e.position());
                 return Err(file_error(line, format!("not readable CSV here: {e}")));
             }
         }
@@ -123,6 +137,14 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
         records,
         errors,
     })
+}
+
+/// The byte offsets of every line feed in `body`.
+fn newlines(body: &[u8]) -> Vec<usize> {
+    (body.iter().enumerate())
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The parts of a mapping a file can be read as.

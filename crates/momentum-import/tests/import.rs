@@ -337,6 +337,50 @@ fn one_record_in_two_files_is_refused(db: &TestDb) {
     assert!(deals(&mut store, &s).is_empty(), "nothing written");
 }
 
+/// A file Excel wrote on Windows (byte-order mark, CRLF line ends), with a title over two
+/// lines and a blank line: errors and provenance name the lines an editor shows.
+fn crlf_files_name_their_lines_as_an_editor_does(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let header = DEALS.lines().next().unwrap();
+    let text = |third_amount: &str| {
+        format!(
+            "\u{feff}{header}\r\nOPP-1,One,,Acme,1,3/1/2026,,Qualification\r\nOPP-2,\"Two\r\nlines\",,Acme,1,3/1/2026,,Qualification\r\n\r\nOPP-3,Three,,Acme,{third_amount},3/1/2026,,Qualification\r\n"
+        )
+    };
+    let bad = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "crlf.csv", &text("1.505"))],
+        &mapping,
+        false,
+    );
+    let shown: Vec<String> = bad.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].starts_with("crlf.csv:6: column \"Amount\" = \"1.505\""),
+        "{shown:?}"
+    );
+
+    let good = run(
+        &mut store,
+        &s,
+        &[file(dir.path(), "crlf.csv", &text("2"))],
+        &mapping,
+        false,
+    );
+    assert!(good.errors.is_empty(), "{:?}", good.errors);
+    let all = deals(&mut store, &s);
+    let lines: Vec<_> = ["OPP-1", "OPP-2", "OPP-3"]
+        .iter()
+        .map(|id| by_external(&all, id).provenance.clone().unwrap())
+        .collect();
+    assert_eq!(lines, ["csv:crlf.csv:2", "csv:crlf.csv:3", "csv:crlf.csv:6"]);
+    assert_eq!(by_external(&all, "OPP-2").title, "Two\r\nlines");
+}
+
 /// A stage of a custom pipeline, which the built-in mapping cannot know, comes in open with
 /// no buyer decision, and the summary says so: it is not silently dropped.
 fn an_unknown_stage_is_a_warning(db: &TestDb) {
@@ -1363,6 +1407,7 @@ both_backends!(
     an_id_past_the_limit_refuses_its_row,
     an_unknown_stage_is_a_warning,
     one_record_in_two_files_is_refused,
+    crlf_files_name_their_lines_as_an_editor_does,
     a_mapping_and_a_file_that_disagree_are_refused,
     a_column_read_for_two_fields_is_one_problem,
     every_bad_row_is_reported_and_nothing_is_written,
