@@ -53,6 +53,8 @@ const COUNTERS: &[(&str, &str, &str)] = &[
 ];
 
 const MAGIC: &str = "momentum-backup";
+/// 2: the dump ends with a line counting its rows (version 1 dumps have none).
+const DUMP_VERSION: u64 = 2;
 
 fn io(e: std::io::Error) -> StoreError {
     StoreError::Database(format!("backup file: {e}"))
@@ -132,7 +134,13 @@ pub fn backup(store: &mut Store, path: &Path) -> StoreResult<()> {
             let version = PgConn::new(&mut tx)
                 .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?
                 .map_or(Ok(0), |r| r.int(0))?;
-            writeln!(out, "{}", serde_json::json!({ MAGIC: 1, "schema_version": version })).map_err(io)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::json!({ MAGIC: DUMP_VERSION, "schema_version": version })
+            )
+            .map_err(io)?;
+            let mut rows_written = 0u64;
             let names = tables(&mut PgConn::new(&mut tx))?;
             for table in names {
                 let cols = columns(&mut PgConn::new(&mut tx), &table)?;
@@ -146,13 +154,24 @@ pub fn backup(store: &mut Store, path: &Path) -> StoreResult<()> {
                         .collect::<Result<_, _>>()?;
                     serde_json::to_writer(&mut out, &values).map_err(|e| io(e.into()))?;
                     out.write_all(b"\n").map_err(io)?;
+                    rows_written += 1;
                 }
             }
+            // The last line says the dump is whole: a copy cut short is refused by restore.
+            writeln!(out, "{}", serde_json::json!({ "end": { "rows": rows_written } })).map_err(io)?;
             out.flush().map_err(io)?;
             tx.commit()?;
             Ok(())
         }
     }
+}
+
+/// A backup holds every org's records and every password hash: it is for admins.
+pub fn may_back_up(s: &crate::ops::Session) -> StoreResult<()> {
+    if s.user.role == momentum_core::vocab::Role::Admin {
+        return Ok(());
+    }
+    Err(momentum_core::DomainError::Forbidden(format!("backing up is for admins; you are a {}", s.user.role)).into())
 }
 
 /// One table's rows on their way into the target.
@@ -313,20 +332,40 @@ fn restore_from_dump(target: &mut Target<'_, '_>, path: &Path, count: &mut u64) 
         Some(l) => serde_json::from_str(&l.map_err(io)?).unwrap_or_default(),
         None => serde_json::Value::Null,
     };
-    if header.get(MAGIC).is_none() {
+    let Some(version) = header.get(MAGIC).and_then(serde_json::Value::as_u64) else {
         return Err(momentum_core::DomainError::invalid(
             "file",
             path.display(),
             "a backup is a SQLite file or a dump written by `momentum backup`",
         )
         .into());
-    }
+    };
+    let cut_short = || {
+        StoreError::from(momentum_core::DomainError::invalid(
+            "file",
+            path.display(),
+            "the backup ends before its last line: the copy was cut short, so nothing was restored",
+        ))
+    };
     let mut sink: Option<Sink> = None;
-    for line in lines {
+    let mut end: Option<u64> = None;
+    for (n, line) in lines.enumerate() {
         let line = line.map_err(io)?;
-        match serde_json::from_str::<serde_json::Value>(&line)
-            .map_err(|e| StoreError::Corrupt(format!("backup line: {e}")))?
-        {
+        if end.is_some() {
+            return Err(StoreError::Corrupt(format!(
+                "backup line {}: after the dump's end",
+                n + 2
+            )));
+        }
+        let value = serde_json::from_str::<serde_json::Value>(&line).map_err(|e| match e.is_eof() {
+            true => cut_short(),
+            false => StoreError::Corrupt(format!("backup line {}: {e}", n + 2)),
+        })?;
+        if let Some(rows) = value.get("end") {
+            end = Some(rows.get("rows").and_then(serde_json::Value::as_u64).unwrap_or(u64::MAX));
+            continue;
+        }
+        match value {
             serde_json::Value::Array(values) => {
                 let s = sink
                     .as_mut()
@@ -361,5 +400,11 @@ fn restore_from_dump(target: &mut Target<'_, '_>, path: &Path, count: &mut u64) 
         flush(target, &mut s)?;
         *count += s.written;
     }
-    Ok(())
+    match end {
+        None if version >= 2 => Err(cut_short()),
+        Some(rows) if rows != *count => Err(StoreError::Corrupt(format!(
+            "the backup's last line counts {rows} rows and {count} were read"
+        ))),
+        _ => Ok(()),
+    }
 }

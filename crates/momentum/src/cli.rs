@@ -458,6 +458,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         location = args.database(location);
     }
+    // Opening creates a SQLite file; a backup of one that is not there would be an empty
+    // database passed off as a backup (a nightly job run in the wrong folder).
+    if matches!(cli.command, Command::Backup { .. })
+        && !momentum_store::is_postgres_url(location)
+        && !std::path::Path::new(location).exists()
+    {
+        return Err(DomainError::invalid("db", location, "there is no database here to back up").into());
+    }
     let mut store = Store::open(location).context("opening the database")?;
     let at = Timestamp::now();
     match cli.command {
@@ -466,6 +474,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return crate::import::run(&mut store, cli.org.as_deref(), cli.as_user.as_deref(), args, &mut out)
         }
         Command::Backup { file } => {
+            if cli.as_user.is_some() {
+                let s = ops::session(&mut store, cli.org.as_deref(), cli.as_user.as_deref())?;
+                momentum_store::backup::may_back_up(&s)?;
+            }
             momentum_store::backup::backup(&mut store, &file)?;
             out.show(&serde_json::json!({ "backup": file }), |_| {
                 format!("Backed up to {}", file.display())

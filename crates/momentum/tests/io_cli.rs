@@ -173,6 +173,19 @@ fn a_closed_pipe_ends_an_export_quietly(db: &TestDb) {
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
 
+/// A backup of a database that is not there is refused, not an empty one passed off.
+#[test]
+fn a_backup_of_no_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = momentum("missing.db", dir.path())
+        .args(["backup", "nightly.backup"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("there is no database here to back up"));
+    assert!(!dir.path().join("missing.db").exists() && !dir.path().join("nightly.backup").exists());
+}
+
 fn a_backup_restores_to_identical_exports(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     demo(db, dir.path());
@@ -182,6 +195,43 @@ fn a_backup_restores_to_identical_exports(db: &TestDb) {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "a backup never overwrites a file");
+
+    let out = momentum(&db.location, dir.path())
+        .args(["--as", "sam@demo.momentum.test", "backup", "sam.backup"])
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(0),
+        "a seller does not take every org's records home"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("backing up is for admins"));
+    assert!(!dir.path().join("sam.backup").exists());
+
+    // A copy cut short restores nothing, whichever kind of backup it is.
+    let whole = std::fs::read(dir.path().join("snapshot.backup")).unwrap();
+    let half = &whole[..whole.len() / 2];
+    let half = &half[..half.iter().rposition(|b| *b == b'\n').unwrap_or(half.len())];
+    std::fs::write(dir.path().join("cut.backup"), half).unwrap();
+    let cut = another(db);
+    let out = momentum(&cut.location, dir.path())
+        .args(["restore", "cut.backup"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    if db.backend == "postgres" {
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("the copy was cut short, so nothing was restored"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let org = momentum(&cut.location, dir.path())
+        .args(["export", "deals"])
+        .output()
+        .unwrap();
+    assert!(!org.status.success(), "no org came back: nothing to export");
 
     let copy = another(db);
     let restored = ok(&copy.location, dir.path(), &["restore", "snapshot.backup"]);
