@@ -81,6 +81,9 @@ pub struct PlannedStep {
     pub kind: Option<InteractionKind>,
     /// The user the source assigned it to (the deal's owner when it does not say).
     pub by: Option<UserId>,
+    /// The buyer agreed to the time (an appointment), as Momentum's own export says; other
+    /// sources do not say, and their steps are the seller's.
+    pub buyer_committed: bool,
 }
 
 /// What importing one deal produces: the deal as it now stands and the ledger entries to
@@ -544,10 +547,15 @@ impl SourceDigest {
     /// The digest of a planned step, for [`SourceField::NextStep`] or
     /// [`SourceField::PlannedActivity`]: when and what, as `schedule_planned_step` compares.
     pub fn planned(step: &PlannedStep) -> u32 {
-        Fnv::new()
+        let fnv = Fnv::new()
             .time(step.due)
-            .opt_text(step.kind.map(InteractionKind::as_str))
-            .finish()
+            .opt_text(step.kind.map(InteractionKind::as_str));
+        // Only a commitment adds to it, so the digests kept before it was read still match.
+        match step.buyer_committed {
+            true => fnv.text("buyer committed"),
+            false => fnv,
+        }
+        .finish()
     }
 
     pub fn get(&self, field: SourceField) -> u32 {
@@ -699,14 +707,18 @@ pub fn schedule_planned_step(deal: &mut Deal, rules: Rules<'_>, planned: &Planne
     let DealState::Open { next_step } = &mut deal.state else {
         return false;
     };
-    if next_step.due == planned.due && planned.kind.is_none_or(|k| k == next_step.kind) {
+    // A source that does not say the buyer committed leaves a commitment as it is.
+    if next_step.due == planned.due
+        && planned.kind.is_none_or(|k| k == next_step.kind)
+        && (next_step.buyer_committed || !planned.buyer_committed)
+    {
         return false;
     }
     *next_step = NextStep {
         due: planned.due,
         kind: planned.kind.unwrap_or(InteractionKind::Call),
         aims_at,
-        buyer_committed: false,
+        buyer_committed: planned.buyer_committed,
         set_at: now.at,
         set_by: planned.by.or(Some(deal.owner.id)),
     };

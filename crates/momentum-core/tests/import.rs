@@ -109,6 +109,7 @@ fn an_open_deal_keeps_the_step_its_source_planned_and_a_reimport_changes_nothing
         due: "2026-11-20T09:00:00Z".parse().unwrap(),
         kind: Some(InteractionKind::Meeting),
         by: None,
+        buyer_committed: false,
     };
     let mut input = row(DealStatus::Open);
     input.next_step = Some(planned.clone());
@@ -148,6 +149,7 @@ fn an_open_deal_keeps_the_step_its_source_planned_and_a_reimport_changes_nothing
         due: s.due,
         kind: Some(s.kind),
         by: None,
+        buyer_committed: false,
     });
     assert_eq!(
         import(None, won).unwrap().deal.next_step(),
@@ -428,6 +430,7 @@ fn a_planned_step_the_source_kept_comes_back_when_its_stage_move_retires_the_old
         due: "2027-01-15T09:00:00Z".parse().unwrap(),
         kind: Some(InteractionKind::Meeting),
         by: None,
+        buyer_committed: false,
     };
     let mut input = row(DealStatus::Open);
     input.stage = Some((Step(1), "Qualification"));

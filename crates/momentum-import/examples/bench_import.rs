@@ -194,7 +194,10 @@ fn bench(name: &str, fresh: impl Fn() -> String, csv: &std::path::Path, rows: us
     let batch = raw_batch(&s, &users, rows, 1);
     let next_steps = batch.deals.iter().filter(|d| d.deal.next_step().is_some()).count();
     let (start, cpu0) = (Instant::now(), cpu_seconds());
-    momentum_store::import::run(&mut store, Target::Org(&s), false, now(), |_, _, _| Ok(Some(batch))).unwrap();
+    momentum_store::import::run(&mut store, Target::Org(&s), &[], false, now(), |_, _, _| {
+        Ok(Some(batch))
+    })
+    .unwrap();
     let raw = start.elapsed().as_secs_f64();
     let raw_cpu = cpu_seconds() - cpu0;
     let raw_rate = rows as f64 / raw;

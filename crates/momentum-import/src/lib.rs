@@ -85,6 +85,21 @@ pub fn files_in(paths: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// The deals made in Momentum that the files name by the id Momentum's export gives them
+/// ("momentum-12"), whatever the mapping calls that column.
+fn exported_ids(sources: &[read::SourceFile], mapping: &Mapping) -> Vec<i64> {
+    let column = mapping.deal.as_ref().and_then(|d| d.external_id.as_ref());
+    let mut ids: Vec<i64> = sources
+        .iter()
+        .filter_map(|f| Some((f, f.find(column)?)))
+        .flat_map(|(f, i)| f.records.iter().filter_map(move |(_, r)| r.get(i)))
+        .filter_map(|v| v.trim().strip_prefix("momentum-")?.parse().ok())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 /// What an import did (or, on a dry run or with errors, would have done).
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -172,9 +187,15 @@ pub fn import(
             Err(e) => report.errors.push(e),
         }
     }
-    let done = momentum_store::import::run(store, target, options.dry_run, options.now, |session, existing, ids| {
-        plan::plan(&mut report, session, existing, ids, &sources, mapping, options)
-    })?;
+    let exported = exported_ids(&sources, mapping);
+    let done = momentum_store::import::run(
+        store,
+        target,
+        &exported,
+        options.dry_run,
+        options.now,
+        |session, existing, ids| plan::plan(&mut report, session, existing, ids, &sources, mapping, options),
+    )?;
     report.org = done.session.org.name.clone();
     report.committed = done.committed;
     Ok(report)

@@ -180,6 +180,8 @@ pub struct DealMap {
     pub next_step: Option<Col>,
     /// What that step is: call, email, meeting, visit or message (a call when blank).
     pub next_step_kind: Option<Col>,
+    /// Whether the buyer agreed to that step's time (true/false, yes/no, 1/0).
+    pub next_step_buyer_committed: Option<Col>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -324,6 +326,7 @@ impl Mapping {
                     ("lost_reason", m.lost_reason.as_ref()),
                     ("next_step", m.next_step.as_ref()),
                     ("next_step_kind", m.next_step_kind.as_ref()),
+                    ("next_step_buyer_committed", m.next_step_buyer_committed.as_ref()),
                 ]
             }),
             Section::History => self.history.as_ref().map_or_else(Vec::new, |m| {

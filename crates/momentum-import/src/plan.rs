@@ -726,6 +726,15 @@ fn stage_labels(mapping: &Mapping, ladder: &Ladder, errors: &mut Vec<RowError>) 
     Some(out)
 }
 
+/// The stored deal a row updates: the one its external id names. A deal made in Momentum
+/// and named as Momentum's export names it ("momentum-12") is that deal only if the row
+/// has its creation time: an export of another Momentum database names its deals alike.
+fn stored<'e>(existing: &'e Existing, row: &DealRow<'_>) -> Option<&'e momentum_store::import::StoredImport> {
+    let s = existing.deals.get(row.external_id?)?;
+    let same = s.deal.external_id.is_some() || row.created.is_none_or(|c| c == s.deal.created_at);
+    same.then_some(s)
+}
+
 /// One deal row, read and checked, before matching.
 struct DealRow<'f> {
     line: u64,
@@ -746,6 +755,7 @@ struct DealRow<'f> {
     lost_reason: Option<&'f str>,
     next_step: Option<jiff::Timestamp>,
     next_step_kind: Option<InteractionKind>,
+    next_step_buyer_committed: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -767,6 +777,7 @@ struct DealCols {
     lost_reason: Option<usize>,
     next_step: Option<usize>,
     next_step_kind: Option<usize>,
+    next_step_buyer_committed: Option<usize>,
 }
 
 impl DealCols {
@@ -1043,6 +1054,7 @@ fn plan_deals(
         lost_reason: f.find(m.lost_reason.as_ref()),
         next_step: f.find(m.next_step.as_ref()),
         next_step_kind: f.find(m.next_step_kind.as_ref()),
+        next_step_buyer_committed: f.find(m.next_step_buyer_committed.as_ref()),
     };
     // A column a user's mapping names must be in the file: a typo, or another export's
     // header, would otherwise leave the field blank on every row (no external id: duplicates
@@ -1065,6 +1077,11 @@ fn plan_deals(
             ("lost_reason", m.lost_reason.as_ref(), c.lost_reason),
             ("next_step", m.next_step.as_ref(), c.next_step),
             ("next_step_kind", m.next_step_kind.as_ref(), c.next_step_kind),
+            (
+                "next_step_buyer_committed",
+                m.next_step_buyer_committed.as_ref(),
+                c.next_step_buyer_committed,
+            ),
         ];
         let errors_before = p.report.errors.len();
         for (field, col, found) in named {
@@ -1300,6 +1317,20 @@ fn plan_deals(
                 }
             },
         };
+        let next_step_buyer_committed = match cell(rec, c.next_step_buyer_committed).map(lower).as_deref() {
+            None | Some("false" | "no" | "0") => false,
+            Some("true" | "yes" | "1") => true,
+            Some(_) => {
+                let v = cell(rec, c.next_step_buyer_committed).unwrap_or("");
+                bad(
+                    c.next_step_buyer_committed,
+                    v,
+                    "whether the buyer committed is true or false (yes/no, 1/0)".into(),
+                    p.report,
+                );
+                false
+            }
+        };
         let lost_category = match cell(rec, c.lost_category) {
             None => None,
             Some(v) => match LostCategory::parse("lost_category", v) {
@@ -1335,13 +1366,11 @@ fn plan_deals(
             lost_reason: cell(rec, c.lost_reason),
             next_step: next_step.map(instant),
             next_step_kind: cell(rec, c.next_step_kind).map(kind_of),
+            next_step_buyer_committed,
         });
     }
 
-    let new_count = rows
-        .iter()
-        .filter(|r| r.external_id.is_none_or(|e| !existing.deals.contains_key(e)))
-        .count();
+    let new_count = rows.iter().filter(|r| stored(existing, r).is_none()).count();
     let mut new_ids = ids.take("deal_ids", new_count)?.into_iter();
     // Activities find their deal by external id; without them, no index is kept.
     let with_activities = p.mapping.activity.is_some();
@@ -1358,7 +1387,12 @@ fn plan_deals(
                 progress(*done);
             }
         }
-        let before = row.external_id.and_then(|e| existing.deals.get(e));
+        let before = stored(existing, &row);
+        if before.is_none() && row.external_id.is_some_and(|e| existing.deals.contains_key(e)) {
+            p.report.warn(
+                "the export's id of a deal made here, created at another time (an export of another database?): imported as a new deal",
+            );
+        }
         // An owner, company or contact the source names as at the deal's last import is the
         // deal's as it stands (core `import_deal` keeps it): looking the name up again would
         // miss a record renamed in Momentum since, and create a duplicate.
@@ -1426,6 +1460,7 @@ fn plan_deals(
                 due,
                 kind: row.next_step_kind,
                 by: None,
+                buyer_committed: row.next_step_buyer_committed,
             }),
             named: [row.owner, row.account, row.contact],
         };
@@ -1573,6 +1608,7 @@ fn plan_activities(
                 due: occurred_at,
                 kind: Some(kind),
                 by: user_id,
+                buyer_committed: false,
             };
             match planned.get(&deal_ext) {
                 Some(earlier) if earlier.due <= step.due => {}

@@ -191,10 +191,14 @@ fn deal_columns() -> Vec<&'static str> {
 
 /// Runs one import in one transaction: creates the org if asked, loads what exists, lets
 /// `plan` decide the records (returning `None` when it found errors), and writes them
-/// unless this is a dry run. Nothing is written unless everything is.
+/// unless this is a dry run. Nothing is written unless everything is. `exported` are the
+/// ids of deals made in Momentum that the files name as Momentum's export does
+/// ("momentum-12"): they are loaded as the stored deals of those external ids, so an
+/// export edited and imported again updates them.
 pub fn run(
     store: &mut Store,
     target: Target<'_>,
+    exported: &[i64],
     dry_run: bool,
     now: Timestamp,
     plan: impl FnOnce(&Session, &Existing, &mut Ids<'_>) -> StoreResult<Option<Batch>>,
@@ -204,7 +208,7 @@ pub fn run(
             let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let mut sql = SqliteConn(&tx);
             let session = open_target(&mut sql, &target, now)?;
-            let existing = load_existing(&mut sql, session.org.id)?;
+            let existing = load_existing(&mut sql, session.org.id, exported)?;
             let batch = plan(&session, &existing, &mut Ids(&mut sql))?;
             let committed = match batch {
                 Some(batch) if !dry_run => {
@@ -220,7 +224,7 @@ pub fn run(
         Db::Postgres(client) => {
             let mut tx = client.transaction()?;
             let session = open_target(&mut PgConn::new(&mut tx), &target, now)?;
-            let existing = load_existing(&mut PgConn::new(&mut tx), session.org.id)?;
+            let existing = load_existing(&mut PgConn::new(&mut tx), session.org.id, exported)?;
             let mut statements = Statements::default();
             let batch = plan(
                 &session,
@@ -327,7 +331,12 @@ impl EnsureAdmin for Actor {
     }
 }
 
-fn load_existing(tx: &mut dyn Sql, org: OrgId) -> StoreResult<Existing> {
+/// The external id Momentum's export gives a deal made in Momentum.
+pub fn exported_id(deal: DealId) -> String {
+    format!("momentum-{}", deal.0)
+}
+
+fn load_existing(tx: &mut dyn Sql, org: OrgId, exported: &[i64]) -> StoreResult<Existing> {
     let o = [Val::from(org.0)];
     let users = tx
         .query(
@@ -404,6 +413,36 @@ fn load_existing(tx: &mut dyn Sql, org: OrgId) -> StoreResult<Existing> {
         let (product, source) = sources.remove(&deal.id.0).unwrap_or_default();
         if let Some(ext) = deal.external_id.clone() {
             deals.insert(ext, StoredImport { deal, product, source });
+        }
+    }
+    // Deals made here, named by an export: in pages, within the bind limits of both backends.
+    for ids in exported.chunks(1_000) {
+        let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+        let mut params = vec![Val::from(org.0)];
+        params.extend(ids.iter().map(|id| Val::from(*id)));
+        let which = format!(
+            "d.org_id = $1 AND d.external_id IS NULL AND d.deal_id IN ({})",
+            list.join(", ")
+        );
+        let mut products: HashMap<i64, Option<String>> = tx
+            .query(
+                &format!("SELECT d.deal_id, d.product FROM deals d WHERE {which}"),
+                &params,
+            )?
+            .iter()
+            .map(|r| Ok((r.int(0)?, r.opt_text(1)?.map(str::to_owned))))
+            .collect::<StoreResult<_>>()?;
+        for row in tx.query(&format!("{} WHERE {which}", map::DEAL_SELECT), &params)? {
+            let deal = map::deal(&row)?.deal;
+            let product = products.remove(&deal.id.0).flatten();
+            deals.insert(
+                exported_id(deal.id),
+                StoredImport {
+                    deal,
+                    product,
+                    source: None,
+                },
+            );
         }
     }
     let interactions = tx

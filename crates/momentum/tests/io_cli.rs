@@ -123,7 +123,9 @@ fn an_export_reimports_as_it_was(db: &TestDb) {
         "lost_reason",
         "next_step_due",
         "next_step_kind",
+        "next_step_buyer_committed",
     ];
+    assert!(exported.contains(",true,"), "some demo steps are buyer-committed");
     assert_eq!(columns(&exported, &keep), columns(&again, &keep));
     // And once more into the copy: nothing changes.
     let report = ok(&copy.location, dir.path(), &["import", "csv", "deals.csv"]);
@@ -148,6 +150,32 @@ fn an_export_reimports_as_it_was(db: &TestDb) {
         out.stdout.is_empty(),
         "a refused export writes nothing, not even the header: {}",
         String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// The spreadsheet round trip: export the deals, edit one in the file, import it into the
+/// same org. The deal made in Momentum is updated, not imported a second time.
+fn an_edited_export_updates_the_same_deals(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    demo(db, dir.path());
+    let exported = ok(&db.location, dir.path(), &["export", "deals"]);
+    let mut lines: Vec<String> = exported.lines().map(str::to_owned).collect();
+    let first = columns(&exported, &["deal_id", "title"])[0].clone();
+    lines[1] = lines[1].replacen(&first[1], "Renamed in a spreadsheet", 1);
+    std::fs::write(dir.path().join("edited.csv"), lines.join("\n") + "\n").unwrap();
+
+    let report = ok(&db.location, dir.path(), &["import", "csv", "edited.csv"]);
+    assert!(report.contains("deals 0 created"), "{report}");
+    let again = ok(&db.location, dir.path(), &["export", "deals"]);
+    let ids = columns(&again, &["external_id"]);
+    assert_eq!(ids.len(), 2000, "no deal twice");
+    let shown = ok(&db.location, dir.path(), &["deal", "show", &first[0]]);
+    assert!(shown.contains("Renamed in a spreadsheet"), "{shown}");
+    // Once more: the deals now carry the export's ids and what it said of them.
+    let report = ok(&db.location, dir.path(), &["import", "csv", "edited.csv"]);
+    assert!(
+        report.contains("deals 0 created, 0 updated, 2000 unchanged"),
+        "{report}"
     );
 }
 
@@ -327,6 +355,7 @@ fn a_seller_gets_a_calendar_feed_and_file(db: &TestDb) {
 both_backends!(
     a_seller_gets_a_calendar_feed_and_file,
     an_export_reimports_as_it_was,
+    an_edited_export_updates_the_same_deals,
     a_reimport_keeps_a_sale_and_says_so,
     a_closed_pipe_ends_an_export_quietly,
     a_backup_restores_to_identical_exports,
