@@ -886,6 +886,10 @@ pub(crate) fn plan(
                         "the mapping reads column \"{}\" for title, and the header has no such column (every deal has a title)",
                         t.names().join("\" or \"")
                     ),
+                    _ if mapping.built_in => format!(
+                        "this is not a file the {} import reads (a deals file has a title and a status column; give --mapping for any other)",
+                        mapping.source_name()
+                    ),
                     _ => "the header has none of the columns the mapping reads (give --mapping, or see --suggest-mapping)"
                         .to_owned(),
                 };

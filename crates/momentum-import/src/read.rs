@@ -208,10 +208,16 @@ pub fn section_of(mapping: &Mapping, file: &SourceFile) -> Option<Section> {
             crate::mapping::StatusField::Column(c) => c,
             crate::mapping::StatusField::Map(m) => &m.column,
         });
+        // A built-in mapping reads exports of several kinds: its deals file has the status
+        // column as well as a title (Momentum's contacts export has a "title" too).
+        let mut key = vec![m.title.as_ref()];
+        if mapping.built_in && status.is_some() {
+            key.push(status);
+        }
         sections.push((
             Section::Deal,
             m.file.as_deref(),
-            vec![m.title.as_ref()],
+            key,
             vec![
                 m.external_id.as_ref(),
                 m.owner.as_ref(),

@@ -177,6 +177,20 @@ fn an_edited_export_updates_the_same_deals(db: &TestDb) {
         report.contains("deals 0 created, 0 updated, 2000 unchanged"),
         "{report}"
     );
+
+    // The contacts export is not a deals file, though it has a "title" column.
+    let contacts = ok(&db.location, dir.path(), &["export", "contacts"]);
+    std::fs::write(dir.path().join("contacts.csv"), contacts).unwrap();
+    let out = momentum(&db.location, dir.path())
+        .args(["import", "csv", "contacts.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("contacts.csv:1: this is not a file the momentum import reads"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn a_closed_pipe_ends_an_export_quietly(db: &TestDb) {
