@@ -949,7 +949,7 @@ fn twice_read(mapping: &Mapping, section: Section, f: &SourceFile) -> Option<Row
         let i = f.find(Some(col))?;
         let name = &f.headers[i];
         let at: Vec<String> = (f.headers.iter().enumerate())
-            .filter(|(_, h)| *h == name)
+            .filter(|(_, h)| h.eq_ignore_ascii_case(name))
             .map(|(i, _)| (i + 1).to_string())
             .collect();
         (at.len() > 1).then(|| {

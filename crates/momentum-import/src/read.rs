@@ -21,12 +21,15 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    /// The index of the first of `col`'s names present in the header.
+    /// The index of the first of `col`'s names present in the header: as written, else in
+    /// any case (Salesforce's Data Loader writes `NAME`, `STAGENAME`).
     pub fn find(&self, col: Option<&Col>) -> Option<usize> {
         let col = col?;
-        col.names()
-            .iter()
-            .find_map(|n| self.headers.iter().position(|h| h == n.trim()))
+        col.names().iter().find_map(|n| {
+            let n = n.trim();
+            (self.headers.iter().position(|h| h == n))
+                .or_else(|| self.headers.iter().position(|h| h.eq_ignore_ascii_case(n)))
+        })
     }
 }
 

@@ -381,6 +381,28 @@ fn crlf_files_name_their_lines_as_an_editor_does(db: &TestDb) {
     assert_eq!(by_external(&all, "OPP-2").title, "Two\r\nlines");
 }
 
+/// Salesforce's Data Loader writes the API names in capitals (`ID,NAME,STAGENAME`).
+fn headers_are_read_in_any_case(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let files: Vec<PathBuf> = fixtures("salesforce-devorg")
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let (header, rest) = text.split_once('\n').unwrap();
+            let name = f.file_name().unwrap().to_str().unwrap();
+            file(dir.path(), name, &format!("{}\n{rest}", header.to_uppercase()))
+        })
+        .collect();
+    let report = run(&mut store, &s, &files, &Mapping::vendor(Vendor::Salesforce), false);
+    assert!(report.errors.is_empty(), "{:#?}", report.errors);
+    assert_eq!(
+        (report.deals_created, report.accounts_created, report.contacts_created),
+        (36, 18, 25)
+    );
+}
+
 /// A stage of a custom pipeline, which the built-in mapping cannot know, comes in open with
 /// no buyer decision, and the summary says so: it is not silently dropped.
 fn an_unknown_stage_is_a_warning(db: &TestDb) {
@@ -1408,6 +1430,7 @@ both_backends!(
     an_unknown_stage_is_a_warning,
     one_record_in_two_files_is_refused,
     crlf_files_name_their_lines_as_an_editor_does,
+    headers_are_read_in_any_case,
     a_mapping_and_a_file_that_disagree_are_refused,
     a_column_read_for_two_fields_is_one_problem,
     every_bad_row_is_reported_and_nothing_is_written,
