@@ -77,7 +77,11 @@ pub fn files_in(paths: &[PathBuf]) -> Vec<PathBuf> {
                     })
                     .collect();
                 files.sort();
-                out.extend(files);
+                match files.is_empty() {
+                    // Left as given: the import says there is nothing in it to read.
+                    true => out.push(path.clone()),
+                    false => out.extend(files),
+                }
             }
             None => out.push(path.clone()),
         }

@@ -67,6 +67,9 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
         value: String::new(),
         rule,
     };
+    if path.is_dir() {
+        return Err(file_error(0, "a folder with no CSV file in it".to_owned()));
+    }
     let bytes = std::fs::read(path).map_err(|e| file_error(0, format!("cannot read the file: {e}")))?;
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     // Lines are counted here: the csv crate's own count, and the offset it gives a record,
@@ -83,7 +86,10 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
             newlines.partition_point(|&i| i < start) as u64 + 1
         })
     };
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter(body))
+        .from_reader(body);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| file_error(1, format!("the header is not readable CSV: {e}")))?
@@ -140,6 +146,18 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
         records,
         errors,
     })
+}
+
+/// The file's field separator, told by its header line: a comma, unless the header has
+/// none and semicolons (Excel's CSV where the decimal mark is a comma) or tabs instead.
+fn delimiter(body: &[u8]) -> u8 {
+    let header = body.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |c: u8| header.iter().filter(|b| **b == c).count();
+    match (count(b','), count(b';'), count(b'\t')) {
+        (0, semi, tabs) if semi > 0 && semi >= tabs => b';',
+        (0, _, tabs) if tabs > 0 => b'\t',
+        _ => b',',
+    }
 }
 
 /// The byte offsets of every line feed in `body`.

@@ -403,6 +403,36 @@ fn headers_are_read_in_any_case(db: &TestDb) {
     );
 }
 
+/// Excel writes semicolons where the decimal mark is a comma, and some tools tabs: the
+/// header tells. A folder with no CSV file in it is a problem, not an empty import.
+fn separators_are_told_by_the_header(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let mapping = Mapping::parse(MAPPING).unwrap();
+    let header = DEALS.lines().next().unwrap();
+    let semi = format!(
+        "{}\nOPP-1;\"Acme; phase 2\";;Acme;100;3/1/2026;;Qualification\n",
+        header.replace(',', ";")
+    );
+    let tabs = format!(
+        "{}\nOPP-2\tGlobex\t\tGlobex\t200\t3/1/2026\t\tProposal\n",
+        header.replace(',', "\t")
+    );
+    let files = [file(dir.path(), "semi.csv", &semi), file(dir.path(), "tabs.csv", &tabs)];
+    let report = run(&mut store, &s, &files, &mapping, false);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let all = deals(&mut store, &s);
+    assert_eq!(by_external(&all, "OPP-1").title, "Acme; phase 2");
+    assert_eq!(by_external(&all, "OPP-2").value_minor, Some(20_000));
+
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let report = run(&mut store, &s, &momentum_import::files_in(&[empty]), &mapping, false);
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["empty: a folder with no CSV file in it"]);
+}
+
 /// A stage of a custom pipeline, which the built-in mapping cannot know, comes in open with
 /// no buyer decision, and the summary says so: it is not silently dropped.
 fn an_unknown_stage_is_a_warning(db: &TestDb) {
@@ -1431,6 +1461,7 @@ both_backends!(
     one_record_in_two_files_is_refused,
     crlf_files_name_their_lines_as_an_editor_does,
     headers_are_read_in_any_case,
+    separators_are_told_by_the_header,
     a_mapping_and_a_file_that_disagree_are_refused,
     a_column_read_for_two_fields_is_one_problem,
     every_bad_row_is_reported_and_nothing_is_written,
