@@ -758,7 +758,7 @@ struct DealRow<'f> {
     next_step_buyer_committed: bool,
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct DealCols {
     external_id: Option<usize>,
     title: Option<usize>,
@@ -778,6 +778,9 @@ struct DealCols {
     next_step: Option<usize>,
     next_step_kind: Option<usize>,
     next_step_buyer_committed: Option<usize>,
+    /// The other `closed` columns the file has, read where the first is blank (Pipedrive's
+    /// "Won time" and "Lost time" side by side).
+    closed_also: Vec<usize>,
 }
 
 impl DealCols {
@@ -1052,6 +1055,7 @@ fn plan_deals(
         created: f.find(m.created.as_ref()),
         expected_close: f.find(m.expected_close.as_ref()),
         closed: f.find(m.closed.as_ref()),
+        closed_also: f.find_all(m.closed.as_ref()).into_iter().skip(1).collect(),
         status: f.find(status_col.as_ref()),
         stage: f.find(stage_col.as_ref()),
         lost_category: f.find(m.lost_category.as_ref()),
@@ -1120,7 +1124,10 @@ fn plan_deals(
     let rule = date_rule(
         p.mapping,
         f,
-        &[c.created, c.expected_close, c.closed, c.next_step],
+        &[c.created, c.expected_close, c.closed, c.next_step]
+            .into_iter()
+            .chain(c.closed_also.iter().map(|i| Some(*i)))
+            .collect::<Vec<_>>(),
         p.report,
     );
     let default_currency = match p.mapping.format.currency.as_deref() {
@@ -1249,9 +1256,18 @@ fn plan_deals(
         let created = ts(c.created, p.report);
         let expected_close = ts(c.expected_close, p.report);
         // One column for both (HubSpot's "Close Date") is read, and refused, once.
-        let closed = match c.closed == c.expected_close {
+        let closed_col = match cell(rec, c.closed) {
+            None => c
+                .closed_also
+                .iter()
+                .copied()
+                .find(|i| cell(rec, Some(*i)).is_some())
+                .or(c.closed),
+            Some(_) => c.closed,
+        };
+        let closed = match closed_col == c.expected_close {
             true => expected_close,
-            false => ts(c.closed, p.report),
+            false => ts(closed_col, p.report),
         };
         let next_step = ts(c.next_step, p.report);
         let status = match (cell(rec, c.status), &status_map) {

@@ -21,6 +21,15 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// The indexes of all of `col`'s names present in the header, in the mapping's order.
+    pub fn find_all(&self, col: Option<&Col>) -> Vec<usize> {
+        let Some(col) = col else { return Vec::new() };
+        col.names()
+            .iter()
+            .filter_map(|n| self.find(Some(&Col::One((*n).to_owned()))))
+            .collect()
+    }
+
     /// The index of the first of `col`'s names present in the header: as written, else in
     /// any case (Salesforce's Data Loader writes `NAME`, `STAGENAME`).
     pub fn find(&self, col: Option<&Col>) -> Option<usize> {

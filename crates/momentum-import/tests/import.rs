@@ -433,6 +433,25 @@ fn separators_are_told_by_the_header(db: &TestDb) {
     assert_eq!(shown, ["empty: a folder with no CSV file in it"]);
 }
 
+/// A Pipedrive export with "Won time" and "Lost time" beside each other, and no "Deal
+/// closed on": each closed deal's date is the one its row has.
+fn pipedrive_won_and_lost_times_are_each_read(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&db.location).unwrap();
+    let s = org(&mut store);
+    let text = "\"Deal - ID\",\"Deal - Title\",\"Deal - Owner\",\"Deal - Value\",\"Deal - Currency of Value\",\"Deal - Status\",\"Deal - Deal created\",\"Deal - Expected close date\",\"Deal - Won time\",\"Deal - Lost time\"
+\"1\",\"Won one\",\"\",\"10\",\"EUR\",\"Won\",\"2024-03-02 11:20:00\",\"2024-09-30\",\"2024-04-10 10:00:00\",\"\"
+\"2\",\"Lost one\",\"\",\"10\",\"EUR\",\"Lost\",\"2024-03-02 11:20:00\",\"2024-09-30\",\"\",\"2024-04-19 10:00:00\"
+";
+    let files = [file(dir.path(), "deals-export.csv", text)];
+    let report = run(&mut store, &s, &files, &Mapping::vendor(Vendor::Pipedrive), false);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let all = deals(&mut store, &s);
+    let closed = |id| by_external(&all, id).state.closed_at();
+    assert_eq!(closed("1"), Some("2024-04-10T10:00:00Z".parse().unwrap()));
+    assert_eq!(closed("2"), Some("2024-04-19T10:00:00Z".parse().unwrap()));
+}
+
 /// A stage of a custom pipeline, which the built-in mapping cannot know, comes in open with
 /// no buyer decision, and the summary says so: it is not silently dropped.
 fn an_unknown_stage_is_a_warning(db: &TestDb) {
@@ -1462,6 +1481,7 @@ both_backends!(
     crlf_files_name_their_lines_as_an_editor_does,
     headers_are_read_in_any_case,
     separators_are_told_by_the_header,
+    pipedrive_won_and_lost_times_are_each_read,
     a_mapping_and_a_file_that_disagree_are_refused,
     a_column_read_for_two_fields_is_one_problem,
     every_bad_row_is_reported_and_nothing_is_written,
