@@ -267,12 +267,14 @@ impl Planner<'_> {
         let email = match email {
             Some(e) => e,
             None => {
-                let slug: String = name
+                // "Sam  Carter" and "Sam Carter" are one address: runs of other characters
+                // are one dot.
+                let slug = name
                     .to_lowercase()
-                    .chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '.' })
-                    .collect();
-                let slug = slug.trim_matches('.').to_owned();
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .filter(|part| !part.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(".");
                 let mut candidate = format!("{}@imported.invalid", if slug.is_empty() { "owner" } else { &slug });
                 let mut n = 2;
                 while self.users_by_email.contains_key(&candidate) {

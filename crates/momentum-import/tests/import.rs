@@ -165,6 +165,7 @@ fn generic_csv_records_history_as_it_was(db: &TestDb) {
         "an unknown owner becomes an inactive seller"
     );
     assert_eq!(won.owner.id, sam.id);
+    assert_eq!(sam.email.as_str(), "sam.seller@imported.invalid");
 
     let lost = by_external(&all, "OPP-3");
     match &lost.state {

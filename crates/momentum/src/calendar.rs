@@ -41,7 +41,7 @@ pub fn run(store: &mut Store, s: &Session, command: CalendarCommand, out: &mut O
         CalendarCommand::Export => {
             let events = momentum_store::calendar::events(store, s)?;
             let text = momentum_web::calendar::ics(&s.org, &s.user, &events);
-            out.line(text.trim_end_matches("\r\n"))?;
+            out.raw(&text)?;
         }
     }
     Ok(())

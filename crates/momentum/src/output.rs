@@ -32,11 +32,16 @@ impl Out {
     }
 
     pub fn line(&mut self, text: impl std::fmt::Display) -> io::Result<()> {
+        self.raw(&format!("{text}\n"))
+    }
+
+    /// Writes `text` exactly as it is (an iCalendar file ends its lines with CRLF).
+    pub fn raw(&mut self, text: &str) -> io::Result<()> {
         if self.closed {
             return Ok(());
         }
         let mut stdout = io::stdout().lock();
-        match writeln!(stdout, "{text}").and_then(|_| stdout.flush()) {
+        match stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()) {
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
                 self.closed = true;
                 Ok(())

@@ -313,6 +313,11 @@ fn a_seller_gets_a_calendar_feed_and_file(db: &TestDb) {
     let sam = ["--as", "sam@demo.momentum.test"];
     let ics = ok(&db.location, dir.path(), &[&sam[..], &["calendar", "export"]].concat());
     assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"), "{}", &ics[..40]);
+    assert!(
+        ics.ends_with("\r\nEND:VCALENDAR\r\n"),
+        "every line ends CRLF, the last too"
+    );
+    assert!(!ics.replace("\r\n", "").contains('\n'), "no bare line feed");
     let open = ok(
         &db.location,
         dir.path(),
