@@ -90,10 +90,20 @@ impl Money {
     /// minor units, refusing more decimals than the currency has and negative amounts.
     pub fn parse(field: &str, text: &str, currency: Currency) -> Result<Money> {
         let rule = || {
+            // The examples in the currency's own decimals: "12500" for yen, "12500.500" for dinars.
+            let decimals = currency.exponent() as usize;
+            let (example, grouped) = match decimals {
+                0 => ("12500".to_owned(), "12,500".to_owned()),
+                n => (format!("12500.{:0<n$}", "5"), format!("12,500.{:0<n$}", "5")),
+            };
+            let most = match decimals {
+                0 => "no decimals".to_owned(),
+                1 => "at most 1 decimal".to_owned(),
+                n => format!("at most {n} decimals"),
+            };
             format!(
-                "an amount is a non-negative number with at most {} decimals, e.g. 12500.50; \
-                 a comma only groups thousands (12,500.50), never marks decimals",
-                currency.exponent()
+                "an amount is a non-negative number with {most}, e.g. {example}; \
+                 a comma only groups thousands ({grouped}), never marks decimals"
             )
         };
         let trimmed = text.trim();
@@ -167,7 +177,15 @@ mod tests {
         assert_eq!(Money::parse("value", "0.07", usd).unwrap().minor, 7);
         let jpy = Currency::parse("currency", "jpy").unwrap();
         assert_eq!(Money::parse("value", "1500", jpy).unwrap().minor, 1_500);
-        assert!(Money::parse("value", "1500.5", jpy).is_err());
+        let rule = Money::parse("value", "1500.5", jpy).unwrap_err().to_string();
+        assert!(
+            rule.contains("with no decimals, e.g. 12500; a comma only groups thousands (12,500)"),
+            "{rule}"
+        );
+        let kwd = Currency::parse("currency", "KWD").unwrap();
+        assert_eq!(Money::parse("value", "1.234", kwd).unwrap().minor, 1_234);
+        let rule = Money::parse("value", "1.2345", kwd).unwrap_err().to_string();
+        assert!(rule.contains("at most 3 decimals, e.g. 12500.500"), "{rule}");
     }
 
     #[test]

@@ -154,19 +154,27 @@ fn rule_of(e: DomainError) -> String {
     }
 }
 
-/// Turns a core refusal into a row error, naming the source column of the field.
-fn domain_error(file: &SourceFile, line: u64, e: DomainError, column_of: impl Fn(&str) -> Option<usize>) -> RowError {
+/// Turns a core refusal into a row error, naming the source column of the field and the
+/// value as the file has it (the core sees it converted: an instant, minor units), unless
+/// that is too long to echo.
+fn domain_error(
+    file: &SourceFile,
+    (line, rec): (u64, &csv::StringRecord),
+    e: DomainError,
+    column_of: impl Fn(&str) -> Option<usize>,
+) -> RowError {
     match e {
-        DomainError::Invalid { field, value, rule } => RowError {
-            file: file.name.clone(),
-            line,
-            column: column_of(&field)
-                .and_then(|i| file.headers.get(i))
-                .cloned()
-                .unwrap_or(field),
-            value,
-            rule,
-        },
+        DomainError::Invalid { field, value, rule } => {
+            let column = column_of(&field);
+            let as_written = cell(rec, column).filter(|v| v.chars().count() <= momentum_core::error::SHOWN_VALUE_MAX);
+            RowError {
+                file: file.name.clone(),
+                line,
+                column: column.and_then(|i| file.headers.get(i)).cloned().unwrap_or(field),
+                value: as_written.map_or(value, str::to_owned),
+                rule,
+            }
+        }
         other => file_error(file, line, None, "", other.to_string()),
     }
 }
@@ -436,7 +444,7 @@ impl Planner<'_> {
         match id.map(momentum_core::import::check_external_id).transpose() {
             Ok(_) => Some(id),
             Err(e) => {
-                self.report.errors.push(domain_error(file, line, e, |_| col));
+                self.report.errors.push(domain_error(file, (line, rec), e, |_| col));
                 None
             }
         }
@@ -492,7 +500,7 @@ impl Planner<'_> {
                         self.batch.account_updates.push((a, digest));
                     }
                     Ok(_) => {}
-                    Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
+                    Err(e) => self.report.errors.push(domain_error(file, (*line, rec), e, column_of)),
                 }
                 continue;
             }
@@ -524,7 +532,7 @@ impl Planner<'_> {
                         source: ext_id.map(|_| digests_of([cell(rec, name), cell(rec, domain).map(clean_domain)])),
                     });
                 }
-                Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
+                Err(e) => self.report.errors.push(domain_error(file, (*line, rec), e, column_of)),
             }
         }
         Ok(())
@@ -625,7 +633,7 @@ impl Planner<'_> {
                         self.batch.contact_updates.push((c, digest));
                     }
                     Ok(_) => {}
-                    Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
+                    Err(e) => self.report.errors.push(domain_error(file, (*line, rec), e, column_of)),
                 }
                 continue;
             }
@@ -683,7 +691,7 @@ impl Planner<'_> {
                         }),
                     });
                 }
-                Err(e) => self.report.errors.push(domain_error(file, *line, e, column_of)),
+                Err(e) => self.report.errors.push(domain_error(file, (*line, rec), e, column_of)),
             }
         }
         Ok(())
@@ -740,6 +748,7 @@ fn stored<'e>(existing: &'e Existing, row: &DealRow<'_>) -> Option<&'e momentum_
 /// One deal row, read and checked, before matching.
 struct DealRow<'f> {
     line: u64,
+    rec: &'f csv::StringRecord,
     external_id: Option<&'f str>,
     title: &'f str,
     owner: Option<&'f str>,
@@ -1370,6 +1379,7 @@ fn plan_deals(
         let instant = |read: (When, jiff::Timestamp)| read.1;
         rows.push(DealRow {
             line,
+            rec,
             external_id,
             title: cell(rec, c.title).unwrap_or(""),
             owner: cell(rec, c.owner),
@@ -1530,7 +1540,7 @@ fn plan_deals(
                 for e in errors {
                     p.report
                         .errors
-                        .push(domain_error(f, row.line, e, |field| DealCols::of(field, &c)));
+                        .push(domain_error(f, (row.line, row.rec), e, |field| DealCols::of(field, &c)));
                 }
             }
         }
@@ -1660,11 +1670,14 @@ fn plan_activities(
         };
         match rules::import_activity(&mut p.batch.deals[index].deal, rules_of, input, p.now) {
             Ok(i) => p.batch.interactions.push((deal_id, i, ext_id.map(str::to_owned))),
-            Err(e) => p.report.errors.push(domain_error(f, *line, e, |field| match field {
-                "occurred_at" => at,
-                "notes" => notes,
-                _ => None,
-            })),
+            Err(e) => p
+                .report
+                .errors
+                .push(domain_error(f, (*line, rec), e, |field| match field {
+                    "occurred_at" => at,
+                    "notes" => notes,
+                    _ => None,
+                })),
         }
     }
 }

@@ -209,11 +209,23 @@ fn amounts_are_read_exactly_or_refused(db: &TestDb) {
         "{header}OPP-1,Decimal comma,,Acme,\"12,50\",3/1/2026,,Qualification
 OPP-2,Pounds,,Acme,£300,3/1/2026,,Qualification
 OPP-3,Euros,,Acme,€ 90,3/1/2026,,Qualification
+OPP-4,Too much,,Acme,92233720368547758.07,3/1/2027,,Qualification
 "
     );
     let report = run(&mut store, &s, &[file(dir.path(), "bad.csv", &bad)], &mapping, false);
     let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
-    assert_eq!(shown.len(), 3, "{shown:#?}");
+    assert_eq!(shown.len(), 5, "{shown:#?}");
+    // The core's refusals show the cells as the file has them, not as converted.
+    assert!(
+        shown[3].starts_with("bad.csv:5: column \"Amount\" = \"92233720368547758.07\""),
+        "{shown:#?}"
+    );
+    assert!(
+        shown[4].starts_with(
+            "bad.csv:5: column \"Created Date\" = \"3/1/2027\": a deal's creation date cannot lie in the future"
+        ),
+        "{shown:#?}"
+    );
     assert!(
         shown[0].starts_with("bad.csv:2: column \"Amount\" = \"12,50\": an amount is")
             && shown[0].contains("a comma only groups thousands"),
