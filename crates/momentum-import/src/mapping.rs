@@ -360,8 +360,21 @@ impl Mapping {
         Ok(mapping)
     }
 
-    /// A source value listed under two statuses, or two steps, could mean either: refused.
+    /// A date pattern that cannot read what it writes is refused once, here, rather than
+    /// on every cell; so is a source value listed under two statuses, or two steps.
     fn check(&self) -> Result<(), String> {
+        let pattern = self.format.date.trim();
+        if pattern != "auto" {
+            let sample = jiff::civil::date(2024, 1, 31).at(13, 45, 0, 0);
+            let round_trip = jiff::fmt::strtime::format(pattern, sample)
+                .ok()
+                .and_then(|text| jiff::fmt::strtime::parse(pattern, text).ok());
+            if round_trip.is_none() {
+                return Err(format!(
+                    "[format] date = \"{pattern}\" is not a date pattern: use strftime's, such as \"%m/%d/%Y\" or \"%d.%m.%Y %H:%M\", or \"auto\""
+                ));
+            }
+        }
         let Some(deal) = &self.deal else { return Ok(()) };
         // Per table: each key (a status, a step) with the source values listed under it.
         type Lists<'m> = Vec<(&'m str, &'m Vec<String>)>;

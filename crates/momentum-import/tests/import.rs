@@ -1480,6 +1480,9 @@ fn the_built_in_mappings_parse() {
         e,
         "[deal.status]: \"won\" is listed under both open and won; a source value means one of them"
     );
+    let e = Mapping::parse("[format]\ndate = \"%Q\"").unwrap_err();
+    assert!(e.starts_with("[format] date = \"%Q\" is not a date pattern"), "{e}");
+    assert!(Mapping::parse("[format]\ndate = \"%d.%m.%Y\"").is_ok());
     let e = Mapping::parse("[deal]\nstatus = 5").unwrap_err();
     assert!(e.contains("a column is the header's name for it"), "{e}");
 }
