@@ -101,7 +101,7 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
         .from_reader(body);
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| file_error(1, format!("the header is not readable CSV: {e}")))?
+        .map_err(|e| file_error(1, unreadable(&e)))?
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
@@ -144,7 +144,7 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
             }
             Err(e) => {
                 let line = line_at(e.position());
-                return Err(file_error(line, format!("not readable CSV here: {e}")));
+                return Err(file_error(line, unreadable(&e)));
             }
         }
     }
@@ -155,6 +155,14 @@ pub fn read_file(path: &Path, mapping: &Mapping) -> Result<SourceFile, RowError>
         records,
         errors,
     })
+}
+
+/// Why a line cannot be read, in the words of someone who saved the file.
+fn unreadable(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "this line is not UTF-8 text: save the file as \"CSV UTF-8\" (Excel), or convert it (iconv -f WINDOWS-1252 -t UTF-8)".to_owned(),
+        _ => format!("not readable CSV here: {e}"),
+    }
 }
 
 /// The file's field separator, told by its header line: a comma, unless the header has

@@ -555,6 +555,18 @@ fn a_mapping_and_a_file_that_disagree_are_refused(db: &TestDb) {
             }
         })
         .collect();
+    // Excel on Windows saves "CSV" in its own code page: say what to do about it.
+    let latin1 = dir.path().join("latin1.csv");
+    let mut bytes = DEALS.lines().next().unwrap().as_bytes().to_vec();
+    bytes.extend(b"\nOPP-1,Caf\xe9,,Acme,1,3/1/2026,,Qualification\n");
+    std::fs::write(&latin1, bytes).unwrap();
+    let report = run(&mut store, &s, &[latin1], &mapping, false);
+    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        ["latin1.csv:2: this line is not UTF-8 text: save the file as \"CSV UTF-8\" (Excel), or convert it (iconv -f WINDOWS-1252 -t UTF-8)"]
+    );
+
     let report = run(
         &mut store,
         &s,
