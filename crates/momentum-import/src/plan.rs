@@ -45,8 +45,15 @@ impl IdPool {
     }
 }
 
+/// A row's cell, trimmed; blank is `None`. The apostrophe an export puts before a cell a
+/// spreadsheet would run as a formula (`'=SUM(...)`) is taken off.
 fn cell(rec: &csv::StringRecord, idx: Option<usize>) -> Option<&str> {
-    idx.and_then(|i| rec.get(i)).map(str::trim).filter(|v| !v.is_empty())
+    let v = idx.and_then(|i| rec.get(i)).map(str::trim)?;
+    let v = match v.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+        _ => v,
+    };
+    (!v.is_empty()).then_some(v)
 }
 
 /// A stored account's or contact's field on re-import: the cell (blank is `None`) when the

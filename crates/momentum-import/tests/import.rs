@@ -429,7 +429,7 @@ fn separators_are_told_by_the_header(db: &TestDb) {
         header.replace(',', ";")
     );
     let tabs = format!(
-        "{}\nOPP-2\tGlobex\t\tGlobex\t200\t3/1/2026\t\tProposal\n",
+        "{}\nOPP-2\tGlobex\t\tGlobex\t200\t3/1/2026\t\tProposal\nOPP-3\t'=HYPERLINK(\"x\")\t\tGlobex\t1\t3/1/2026\t\tProposal\n",
         header.replace(',', "\t")
     );
     let files = [file(dir.path(), "semi.csv", &semi), file(dir.path(), "tabs.csv", &tabs)];
@@ -438,6 +438,11 @@ fn separators_are_told_by_the_header(db: &TestDb) {
     let all = deals(&mut store, &s);
     assert_eq!(by_external(&all, "OPP-1").title, "Acme; phase 2");
     assert_eq!(by_external(&all, "OPP-2").value_minor, Some(20_000));
+    assert_eq!(
+        by_external(&all, "OPP-3").title,
+        "=HYPERLINK(\"x\")",
+        "the apostrophe an export puts before a formula is taken off"
+    );
 
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();

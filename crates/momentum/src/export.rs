@@ -69,6 +69,17 @@ fn text(v: &Val) -> String {
     }
 }
 
+/// A CSV cell that a spreadsheet would run as a formula (`=HYPERLINK(...)`, `@SUM(...)`, a
+/// title typed as "- renewal") gets a leading apostrophe, which spreadsheets show as text
+/// and the import takes off again (OWASP's CSV injection advice).
+fn csv_cell(v: &Val) -> String {
+    let t = text(v);
+    match t.starts_with(['=', '+', '-', '@', '\t', '\r']) && matches!(v, Val::Text(_)) {
+        true => format!("'{t}"),
+        false => t,
+    }
+}
+
 fn json(v: &Val) -> serde_json::Value {
     match v {
         Val::Null => serde_json::Value::Null,
@@ -116,7 +127,7 @@ pub fn write_export(
             let r = (|| -> Result<u64, Stop> {
                 w.write_record(columns).map_err(io_error)?;
                 let n = export::export(store, s, what, |rec| {
-                    w.write_record(rec.iter().map(text)).map_err(io_error)
+                    w.write_record(rec.iter().map(csv_cell)).map_err(io_error)
                 })?;
                 w.flush().map_err(Stop::Io)?;
                 Ok(n)
@@ -136,4 +147,19 @@ pub fn write_export(
 pub fn run(store: &mut Store, s: &Session, args: ExportArgs, format: Format) -> anyhow::Result<()> {
     write_export(store, s, args.what.kind(), format, io::stdout().lock())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_a_spreadsheet_would_run_is_text() {
+        let cell = |t: &str| csv_cell(&Val::Text(t.to_owned()));
+        assert_eq!(cell("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(cell("@SUM(1+1)"), "'@SUM(1+1)");
+        assert_eq!(cell("- renewal"), "'- renewal");
+        assert_eq!(cell("Acme rollout"), "Acme rollout");
+        assert_eq!(csv_cell(&Val::Int(-5)), "-5");
+    }
 }
