@@ -52,12 +52,16 @@ enum Command {
     /// Create an org and its first admin.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// The org's people: add sellers, managers and admins; list them.
     #[command(subcommand)]
     User(UserCommand),
+    /// The companies you sell to: add one.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// The people at those companies who decide: add one.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Open, list and show deals.
     #[command(subcommand)]
     Deal(DealCommand),
     /// Log an interaction: what you asked for, what the buyer decided, and how it ended
@@ -75,6 +79,7 @@ enum Command {
     Reschedule(RescheduleArgs),
     /// Your overdue and due next steps, ranked by what is at stake.
     Today,
+    /// Monthly goals: set a seller's (the month-gap report measures against them).
     #[command(subcommand)]
     Goal(GoalCommand),
     /// Rate your commitment to this month's goal (1-10) and say why.
@@ -119,10 +124,10 @@ enum TokenCommand {
         #[arg(long)]
         name: String,
     },
+    /// Your tokens (never their secrets).
     List,
-    Revoke {
-        id: i64,
-    },
+    /// Stop a token working, at once.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -151,6 +156,7 @@ struct DemoArgs {
 
 #[derive(Debug, Subcommand)]
 enum OrgCommand {
+    /// Create an org and its first admin (`--password-stdin` sets their password).
     Create {
         name: String,
         #[arg(long)]
@@ -169,6 +175,7 @@ enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
+    /// Add a seller, manager or admin to the org.
     Add {
         #[arg(long)]
         email: String,
@@ -182,11 +189,13 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Everyone in the org, with their role and manager.
     List,
 }
 
 #[derive(Debug, Subcommand)]
 enum AccountCommand {
+    /// Add a company.
     Add {
         name: String,
         #[arg(long)]
@@ -196,6 +205,7 @@ enum AccountCommand {
 
 #[derive(Debug, Subcommand)]
 enum ContactCommand {
+    /// Add a person, at a company or on their own.
     Add {
         name: String,
         #[arg(long)]
@@ -231,6 +241,7 @@ struct NextArgs {
 
 #[derive(Debug, Subcommand)]
 enum DealCommand {
+    /// Open a deal with the next step it starts with (every open deal has one).
     Create {
         #[arg(long)]
         title: String,
@@ -252,6 +263,7 @@ enum DealCommand {
         #[command(flatten)]
         next: NextArgs,
     },
+    /// Deals by owner, status or next step due, in pages.
     List {
         #[arg(long)]
         owner: Option<String>,
@@ -266,9 +278,8 @@ enum DealCommand {
         #[arg(long)]
         after: Option<i64>,
     },
-    Show {
-        id: i64,
-    },
+    /// One deal: its stage, next step, ledger of decisions and interactions.
+    Show { id: i64 },
     /// Hand the deal to another owner.
     Reassign {
         id: i64,
@@ -393,6 +404,7 @@ struct RescheduleArgs {
 
 #[derive(Debug, Subcommand)]
 enum GoalCommand {
+    /// Set a seller's goal for a month.
     Set {
         #[arg(long)]
         seller: String,
