@@ -108,6 +108,16 @@ fn deals(store: &mut Store, s: &Session) -> Vec<Deal> {
     .collect()
 }
 
+/// A report's errors as the CLI prints them.
+fn errors_of(report: &Report) -> Vec<String> {
+    report.errors.iter().map(ToString::to_string).collect()
+}
+
+/// Imports one file of `text`, named `name`, through `mapping`.
+fn import_text(store: &mut Store, s: &Session, dir: &Path, name: &str, text: &str, mapping: &Mapping) -> Report {
+    run(store, s, &[file(dir, name, text)], mapping, false)
+}
+
 fn by_external<'a>(deals: &'a [Deal], id: &str) -> &'a Deal {
     deals.iter().find(|d| d.external_id.as_deref() == Some(id)).unwrap()
 }
@@ -117,7 +127,7 @@ fn generic_csv_records_history_as_it_was(db: &TestDb) {
     let mut store = Store::open(&db.location).unwrap();
     let s = org(&mut store);
     let mapping = Mapping::parse(MAPPING).unwrap();
-    let report = run(&mut store, &s, &[file(dir.path(), "deals.csv", DEALS)], &mapping, false);
+    let report = import_text(&mut store, &s, dir.path(), "deals.csv", DEALS, &mapping);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert!(report.committed);
     assert_eq!(
@@ -212,8 +222,8 @@ OPP-3,Euros,,Acme,€ 90,3/1/2026,,Qualification
 OPP-4,Too much,,Acme,92233720368547758.07,3/1/2027,,Qualification
 "
     );
-    let report = run(&mut store, &s, &[file(dir.path(), "bad.csv", &bad)], &mapping, false);
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let report = import_text(&mut store, &s, dir.path(), "bad.csv", &bad, &mapping);
+    let shown = errors_of(&report);
     assert_eq!(shown.len(), 5, "{shown:#?}");
     // The core's refusals show the cells as the file has them, not as converted.
     assert!(
@@ -244,7 +254,7 @@ OPP-2,Grouped,,Acme,\"1,000,000\",3/1/2026,,Qualification
 OPP-3,Spaced sign,,Acme,$ 75,3/1/2026,,Qualification
 "
     );
-    let report = run(&mut store, &s, &[file(dir.path(), "good.csv", &good)], &mapping, false);
+    let report = import_text(&mut store, &s, dir.path(), "good.csv", &good, &mapping);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let all = deals(&mut store, &s);
     let values: Vec<_> = ["OPP-1", "OPP-2", "OPP-3"]
@@ -276,7 +286,7 @@ OPP-2,Long company,,{long},100,3/1/2026,,Qualification
         &Mapping::parse(MAPPING).unwrap(),
         false,
     );
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let shown = errors_of(&report);
     assert_eq!(shown.len(), 2, "{shown:#?}");
     assert!(
         shown[0].starts_with("long.csv:3: column \"Company\" = \"AAAA"),
@@ -305,7 +315,7 @@ fn an_id_past_the_limit_refuses_its_row(db: &TestDb) {
         files.push(file(dir.path(), &name, &text));
     }
     let report = run(&mut store, &s, &files, &Mapping::vendor(Vendor::Hubspot), false);
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let shown = errors_of(&report);
     assert_eq!(shown.len(), 2, "{shown:#?}");
     for (e, at) in shown
         .iter()
@@ -339,7 +349,7 @@ fn one_record_in_two_files_is_refused(db: &TestDb) {
         ),
     ];
     let report = run(&mut store, &s, &files, &Mapping::parse(MAPPING).unwrap(), false);
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let shown = errors_of(&report);
     assert_eq!(
         shown,
         [
@@ -363,27 +373,15 @@ fn crlf_files_name_their_lines_as_an_editor_does(db: &TestDb) {
             "\u{feff}{header}\r\nOPP-1,One,,Acme,1,3/1/2026,,Qualification\r\nOPP-2,\"Two\r\nlines\",,Acme,1,3/1/2026,,Qualification\r\n\r\nOPP-3,Three,,Acme,{third_amount},3/1/2026,,Qualification\r\n"
         )
     };
-    let bad = run(
-        &mut store,
-        &s,
-        &[file(dir.path(), "crlf.csv", &text("1.505"))],
-        &mapping,
-        false,
-    );
-    let shown: Vec<String> = bad.errors.iter().map(ToString::to_string).collect();
+    let bad = import_text(&mut store, &s, dir.path(), "crlf.csv", &text("1.505"), &mapping);
+    let shown = errors_of(&bad);
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert!(
         shown[0].starts_with("crlf.csv:6: column \"Amount\" = \"1.505\""),
         "{shown:?}"
     );
 
-    let good = run(
-        &mut store,
-        &s,
-        &[file(dir.path(), "crlf.csv", &text("2"))],
-        &mapping,
-        false,
-    );
+    let good = import_text(&mut store, &s, dir.path(), "crlf.csv", &text("2"), &mapping);
     assert!(good.errors.is_empty(), "{:?}", good.errors);
     let all = deals(&mut store, &s);
     let lines: Vec<_> = ["OPP-1", "OPP-2", "OPP-3"]
@@ -447,7 +445,7 @@ fn separators_are_told_by_the_header(db: &TestDb) {
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let report = run(&mut store, &s, &momentum_import::files_in(&[empty]), &mapping, false);
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let shown = errors_of(&report);
     assert_eq!(shown, ["empty: a folder with no CSV file in it"]);
 }
 
@@ -510,9 +508,9 @@ fn a_mapping_and_a_file_that_disagree_are_refused(db: &TestDb) {
     let s = org(&mut store);
     let mapping = Mapping::parse(MAPPING).unwrap();
     let errors = |store: &mut Store, name: &str, text: &str| -> Vec<String> {
-        let report = run(store, &s, &[file(dir.path(), name, text)], &mapping, false);
+        let report = import_text(store, &s, dir.path(), name, text, &mapping);
         assert!(!report.committed);
-        report.errors.iter().map(ToString::to_string).collect()
+        errors_of(&report)
     };
 
     // The same file without its first column, the external id.
@@ -566,19 +564,13 @@ fn a_mapping_and_a_file_that_disagree_are_refused(db: &TestDb) {
     bytes.extend(b"\nOPP-1,Caf\xe9,,Acme,1,3/1/2026,,Qualification\n");
     std::fs::write(&latin1, bytes).unwrap();
     let report = run(&mut store, &s, &[latin1], &mapping, false);
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let shown = errors_of(&report);
     assert_eq!(
         shown,
         ["latin1.csv:2: this line is not UTF-8 text: save the file as \"CSV UTF-8\" (Excel), or convert it (iconv -f WINDOWS-1252 -t UTF-8)"]
     );
 
-    let report = run(
-        &mut store,
-        &s,
-        &[file(dir.path(), "notes.csv", &notes_twice)],
-        &mapping,
-        false,
-    );
+    let report = import_text(&mut store, &s, dir.path(), "notes.csv", &notes_twice, &mapping);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.deals_created, 4);
 }
@@ -599,7 +591,7 @@ fn a_column_read_for_two_fields_is_one_problem(db: &TestDb) {
         })
         .collect();
     let report = run(&mut store, &s, &files, &Mapping::vendor(Vendor::Hubspot), false);
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let shown = errors_of(&report);
     assert_eq!(shown.len(), 1, "{shown:#?}");
     assert!(
         shown[0].contains("column \"Close Date\" = \"2024-13-45\""),
@@ -620,9 +612,9 @@ OPP-5,,,Acme,100,3/1/2026,,Qualification
 OPP-1,Twice,,Acme,100,3/1/2026,,Qualification
 ";
     let mapping = Mapping::parse(MAPPING).unwrap();
-    let report = run(&mut store, &s, &[file(dir.path(), "bad.csv", bad)], &mapping, false);
+    let report = import_text(&mut store, &s, dir.path(), "bad.csv", bad, &mapping);
     assert!(!report.committed);
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let shown = errors_of(&report);
     assert_eq!(shown.len(), 5, "{shown:#?}");
     assert!(
         shown[0].starts_with("bad.csv:3: column \"Amount\" = \"12.345\": an amount is"),
@@ -653,8 +645,8 @@ OPP-1,Twice,,Acme,100,3/1/2026,,Qualification
         "Opportunity ID,Opportunity Name,Owner,Company,Amount,Created Date,Close Date,Stage\nOPP-1,\"{}\n",
         "x".repeat(momentum_import::ROW_MAX_BYTES + 10)
     );
-    let report = run(&mut store, &s, &[file(dir.path(), "huge.csv", &huge)], &mapping, false);
-    let shown: Vec<String> = report.errors.iter().map(ToString::to_string).collect();
+    let report = import_text(&mut store, &s, dir.path(), "huge.csv", &huge, &mapping);
+    let shown = errors_of(&report);
     assert_eq!(shown.len(), 1, "{shown:#?}");
     assert!(
         shown[0].starts_with("huge.csv:2") && shown[0].contains("a row is at most 1024 KiB"),
@@ -845,13 +837,7 @@ fn reimport_keeps_what_sellers_did_since(db: &TestDb) {
 
     // The source then changes OPP-1's amount and nothing else.
     let changed = DEALS.replace("\"12,000.50\"", "13000");
-    let report = run(
-        &mut store,
-        &s,
-        &[file(dir.path(), "deals.csv", &changed)],
-        &mapping,
-        false,
-    );
+    let report = import_text(&mut store, &s, dir.path(), "deals.csv", &changed, &mapping);
     assert_eq!((report.deals_updated, report.deals_unchanged), (1, 3));
     assert_eq!(report.deals_keeping_momentum_changes, 2);
     let all = deals(&mut store, &s);
@@ -873,13 +859,7 @@ fn reimport_keeps_what_sellers_did_since(db: &TestDb) {
 
     // And when the source moves the stage itself, its stage is taken.
     let moved = changed.replace("13000,3/1/2026,,Qualification", "13000,3/1/2026,,Proposal");
-    let report = run(
-        &mut store,
-        &s,
-        &[file(dir.path(), "deals.csv", &moved)],
-        &mapping,
-        false,
-    );
+    let report = import_text(&mut store, &s, dir.path(), "deals.csv", &moved, &mapping);
     assert_eq!((report.deals_updated, report.decisions), (1, 1));
     assert_eq!(by_external(&deals(&mut store, &s), "OPP-1").stage, Step(5));
 }
@@ -1338,13 +1318,7 @@ fn auto_dates_refuse_an_ambiguous_file(db: &TestDb) {
     let s = org(&mut store);
     let mapping = Mapping::parse(MAPPING).unwrap();
     let mixed = DEALS.replace("2/11/2026", "2026-02-11");
-    let report = run(
-        &mut store,
-        &s,
-        &[file(dir.path(), "mixed.csv", &mixed)],
-        &mapping,
-        false,
-    );
+    let report = import_text(&mut store, &s, dir.path(), "mixed.csv", &mixed, &mapping);
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     let e = &report.errors[0];
     assert_eq!(
@@ -1358,7 +1332,7 @@ fn auto_dates_refuse_an_ambiguous_file(db: &TestDb) {
         .replace("3/1/2026,,Qualification", "yesterday,,Qualification")
         .replace("Acme,900,1/5/2026", "Acme,900,1/45/2026")
         .replace("Initech pilot,,,,", "Initech pilot,,,abc,");
-    let report = run(&mut store, &s, &[file(dir.path(), "mixed.csv", &more)], &mapping, false);
+    let report = import_text(&mut store, &s, dir.path(), "mixed.csv", &more, &mapping);
     let shown: Vec<(u64, &str)> = report.errors.iter().map(|e| (e.line, e.column.as_str())).collect();
     assert_eq!(
         shown,
@@ -1378,13 +1352,7 @@ fn auto_dates_refuse_an_ambiguous_file(db: &TestDb) {
     );
 
     let day_first = DEALS.replace("5/30/2026", "30/5/2026");
-    let report = run(
-        &mut store,
-        &s,
-        &[file(dir.path(), "dmy.csv", &day_first)],
-        &mapping,
-        false,
-    );
+    let report = import_text(&mut store, &s, dir.path(), "dmy.csv", &day_first, &mapping);
     assert!(report.errors[0].rule.contains("%d/%m/%Y"), "{:?}", report.errors);
     let explicit = Mapping::parse(&MAPPING.replace("date = \"auto\"", "date = \"%d/%m/%Y\"")).unwrap();
     let swapped = DEALS
@@ -1393,13 +1361,7 @@ fn auto_dates_refuse_an_ambiguous_file(db: &TestDb) {
         .replace("5/30/2026", "30/5/2026")
         .replace("6/2/2026", "2/6/2026")
         .replace("1/5/2026", "5/1/2026");
-    let report = run(
-        &mut store,
-        &s,
-        &[file(dir.path(), "dmy.csv", &swapped)],
-        &explicit,
-        false,
-    );
+    let report = import_text(&mut store, &s, dir.path(), "dmy.csv", &swapped, &explicit);
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     let all = deals(&mut store, &s);
     assert_eq!(
