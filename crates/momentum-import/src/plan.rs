@@ -743,12 +743,14 @@ fn stage_labels(mapping: &Mapping, ladder: &Ladder, errors: &mut Vec<RowError>) 
     Some(out)
 }
 
-/// The stored deal a row updates: the one its external id names. A deal made in Momentum
-/// and named as Momentum's export names it ("momentum-12") is that deal only if the row
-/// has its creation time: an export of another Momentum database names its deals alike.
+/// The stored deal a row updates: the one its external id names. A deal named by its own
+/// id as Momentum's export names it ("momentum-12") is that deal only if the row has its
+/// creation time, on every import: an export of another Momentum database names its deals
+/// alike.
 fn stored<'e>(existing: &'e Existing, row: &DealRow<'_>) -> Option<&'e momentum_store::import::StoredImport> {
-    let s = existing.deals.get(row.external_id?)?;
-    let same = s.deal.external_id.is_some() || row.created.is_none_or(|c| c == s.deal.created_at);
+    let id = row.external_id?;
+    let s = existing.deals.get(id)?;
+    let same = id != momentum_store::import::exported_id(s.deal.id) || row.created == Some(s.deal.created_at);
     same.then_some(s)
 }
 
@@ -774,6 +776,8 @@ struct DealRow<'f> {
     next_step: Option<jiff::Timestamp>,
     next_step_kind: Option<InteractionKind>,
     next_step_buyer_committed: bool,
+    /// The column `closed` was read from (one of the close columns, or the expected close).
+    closed_from: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -970,7 +974,7 @@ fn twice_read(mapping: &Mapping, section: Section, f: &SourceFile) -> Option<Row
         let i = f.find(Some(col))?;
         let name = &f.headers[i];
         let at: Vec<String> = (f.headers.iter().enumerate())
-            .filter(|(_, h)| h.eq_ignore_ascii_case(name))
+            .filter(|(_, h)| *h == name)
             .map(|(i, _)| (i + 1).to_string())
             .collect();
         (at.len() > 1).then(|| {
@@ -1399,6 +1403,10 @@ fn plan_deals(
             expected_close: expected_close.map(|(w, _)| w.date(tz)),
             // A closed deal's date: the closed column, else its (expected) close date.
             closed: closed.or(expected_close).map(instant),
+            closed_from: match closed {
+                Some(_) => closed_col,
+                None => c.expected_close,
+            },
             status,
             stage,
             lost_category,
@@ -1427,10 +1435,17 @@ fn plan_deals(
             }
         }
         let before = stored(existing, &row);
-        if before.is_none() && row.external_id.is_some_and(|e| existing.deals.contains_key(e)) {
-            p.report.warn(
-                "the export's id of a deal made here, created at another time (an export of another database?): imported as a new deal",
-            );
+        // Two deals cannot share an external id, and this one is taken by a deal made here.
+        if let (None, Some(id)) = (before, row.external_id.filter(|e| existing.deals.contains_key(*e))) {
+            p.report.errors.push(file_error(
+                f,
+                row.line,
+                c.external_id,
+                id,
+                "this names a deal made in this org, created at another time (another database's export?): \
+                 give the row an external id of its own to import it as a new deal",
+            ));
+            continue;
         }
         // An owner, company or contact the source names as at the deal's last import is the
         // deal's as it stands (core `import_deal` keeps it): looking the name up again would
@@ -1547,7 +1562,10 @@ fn plan_deals(
                 for e in errors {
                     p.report
                         .errors
-                        .push(domain_error(f, (row.line, row.rec), e, |field| DealCols::of(field, &c)));
+                        .push(domain_error(f, (row.line, row.rec), e, |field| match field {
+                            "closed" => row.closed_from,
+                            field => DealCols::of(field, &c),
+                        }));
                 }
             }
         }

@@ -169,7 +169,15 @@ fn unreadable(e: &csv::Error) -> String {
 /// none and semicolons (Excel's CSV where the decimal mark is a comma) or tabs instead.
 fn delimiter(body: &[u8]) -> u8 {
     let header = body.split(|b| *b == b'\n').next().unwrap_or_default();
-    let count = |c: u8| header.iter().filter(|b| **b == c).count();
+    // Outside quotes only: a quoted name may hold a comma ("Betrag (EUR, netto)").
+    let mut quoted = false;
+    let unquoted: Vec<u8> = (header.iter().copied())
+        .filter(|b| {
+            quoted ^= *b == b'"';
+            !quoted && *b != b'"'
+        })
+        .collect();
+    let count = |c: u8| unquoted.iter().filter(|b| **b == c).count();
     match (count(b','), count(b';'), count(b'\t')) {
         (0, semi, tabs) if semi > 0 && semi >= tabs => b';',
         (0, _, tabs) if tabs > 0 => b'\t',

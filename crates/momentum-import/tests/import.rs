@@ -422,8 +422,9 @@ fn separators_are_told_by_the_header(db: &TestDb) {
     let s = org(&mut store);
     let mapping = Mapping::parse(MAPPING).unwrap();
     let header = DEALS.lines().next().unwrap();
+    // A quoted column name may hold a comma: only separators outside quotes count.
     let semi = format!(
-        "{}\nOPP-1;\"Acme; phase 2\";;Acme;100;3/1/2026;;Qualification\n",
+        "{};\"Notes (internal, short)\"\nOPP-1;\"Acme; phase 2\";;Acme;100;3/1/2026;;Qualification;x\n",
         header.replace(',', ";")
     );
     let tabs = format!(

@@ -332,7 +332,11 @@ fn restore_from_dump(target: &mut Target<'_, '_>, path: &Path, count: &mut u64) 
         Some(l) => serde_json::from_str(&l.map_err(io)?).unwrap_or_default(),
         None => serde_json::Value::Null,
     };
-    let Some(version) = header.get(MAGIC).and_then(serde_json::Value::as_u64) else {
+    let Some(version) = header
+        .get(MAGIC)
+        .and_then(serde_json::Value::as_u64)
+        .filter(|v| *v <= DUMP_VERSION)
+    else {
         return Err(momentum_core::DomainError::invalid(
             "file",
             path.display(),

@@ -435,14 +435,12 @@ fn load_existing(tx: &mut dyn Sql, org: OrgId, exported: &[i64]) -> StoreResult<
         for row in tx.query(&format!("{} WHERE {which}", map::DEAL_SELECT), &params)? {
             let deal = map::deal(&row)?.deal;
             let product = products.remove(&deal.id.0).flatten();
-            deals.insert(
-                exported_id(deal.id),
-                StoredImport {
-                    deal,
-                    product,
-                    source: None,
-                },
-            );
+            // A deal imported under that very id (from another database's export) keeps it.
+            deals.entry(exported_id(deal.id)).or_insert(StoredImport {
+                deal,
+                product,
+                source: None,
+            });
         }
     }
     let interactions = tx

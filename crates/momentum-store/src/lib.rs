@@ -100,6 +100,16 @@ fn open_sqlite(path: &str) -> StoreResult<rusqlite::Connection> {
     Ok(conn)
 }
 
+/// The file a SQLite location names (`sqlite://` taken off), or `None` for a PostgreSQL URL.
+pub fn sqlite_file(location: &str) -> Option<&std::path::Path> {
+    match is_postgres_url(location) {
+        true => None,
+        false => Some(std::path::Path::new(
+            location.strip_prefix("sqlite://").unwrap_or(location),
+        )),
+    }
+}
+
 /// Whether a location names a PostgreSQL server rather than a SQLite file.
 pub fn is_postgres_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")

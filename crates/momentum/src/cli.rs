@@ -473,8 +473,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // Opening creates a SQLite file; a backup of one that is not there would be an empty
     // database passed off as a backup (a nightly job run in the wrong folder).
     if matches!(cli.command, Command::Backup { .. })
-        && !momentum_store::is_postgres_url(location)
-        && !std::path::Path::new(location).exists()
+        && momentum_store::sqlite_file(location).is_some_and(|f| !f.exists())
     {
         return Err(DomainError::invalid("db", location, "there is no database here to back up").into());
     }

@@ -74,7 +74,9 @@ fn text(v: &Val) -> String {
 /// and the import takes off again (OWASP's CSV injection advice).
 fn csv_cell(v: &Val) -> String {
     let t = text(v);
-    match t.starts_with(['=', '+', '-', '@', '\t', '\r']) && matches!(v, Val::Text(_)) {
+    // The same four the import takes the apostrophe off (cells are trimmed, so a leading tab
+    // or carriage return never reaches a stored value).
+    match t.starts_with(['=', '+', '-', '@']) && matches!(v, Val::Text(_)) {
         true => format!("'{t}"),
         false => t,
     }

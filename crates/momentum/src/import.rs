@@ -69,7 +69,7 @@ impl ImportArgs {
     /// file that does not exist yet it plans against an empty database in memory instead
     /// of creating the file.
     pub fn database<'a>(&self, location: &'a str) -> &'a str {
-        let absent = !momentum_store::is_postgres_url(location) && !std::path::Path::new(location).exists();
+        let absent = momentum_store::sqlite_file(location).is_some_and(|f| !f.exists());
         if self.dry_run && absent {
             ":memory:"
         } else {

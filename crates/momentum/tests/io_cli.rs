@@ -178,6 +178,38 @@ fn an_edited_export_updates_the_same_deals(db: &TestDb) {
         "{report}"
     );
 
+    // Another database's export names its deals alike: a row "momentum-<id>" created at
+    // another time is another deal, which cannot take the id this org's deal has.
+    let mut reader = csv::Reader::from_reader(again.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mut row: Vec<String> = reader
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    row[at("title")] = "Another database's deal".into();
+    row[at("created")] = "2020-01-01T00:00:00Z".into();
+    let mut foreign = csv::Writer::from_writer(Vec::new());
+    foreign.write_record(&header).unwrap();
+    foreign.write_record(&row).unwrap();
+    std::fs::write(dir.path().join("foreign.csv"), foreign.into_inner().unwrap()).unwrap();
+    let out = momentum(&db.location, dir.path())
+        .args(["import", "csv", "foreign.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("this names a deal made in this org, created at another time"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = ok(&db.location, dir.path(), &["deal", "show", &first[0]]);
+    assert!(shown.contains("Renamed in a spreadsheet"), "untouched: {shown}");
+
     // The contacts export is not a deals file, though it has a "title" column.
     let contacts = ok(&db.location, dir.path(), &["export", "contacts"]);
     std::fs::write(dir.path().join("contacts.csv"), contacts).unwrap();
