@@ -97,7 +97,12 @@ fn exported_ids(sources: &[read::SourceFile], mapping: &Mapping) -> Vec<i64> {
         .iter()
         .filter_map(|f| Some((f, f.find(column)?)))
         .flat_map(|(f, i)| f.records.iter().filter_map(move |(_, r)| r.get(i)))
-        .filter_map(|v| v.trim().strip_prefix("momentum-")?.parse().ok())
+        .filter_map(|v| {
+            v.trim()
+                .strip_prefix(momentum_store::import::EXPORTED_ID_PREFIX)?
+                .parse()
+                .ok()
+        })
         .collect();
     ids.sort_unstable();
     ids.dedup();

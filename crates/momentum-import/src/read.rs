@@ -23,22 +23,22 @@ pub struct SourceFile {
 impl SourceFile {
     /// The indexes of all of `col`'s names present in the header, in the mapping's order.
     pub fn find_all(&self, col: Option<&Col>) -> Vec<usize> {
-        let Some(col) = col else { return Vec::new() };
-        col.names()
-            .iter()
-            .filter_map(|n| self.find(Some(&Col::One((*n).to_owned()))))
-            .collect()
+        col.map_or_else(Vec::new, |c| {
+            c.names().iter().filter_map(|n| self.position(n)).collect()
+        })
     }
 
-    /// The index of the first of `col`'s names present in the header: as written, else in
-    /// any case (Salesforce's Data Loader writes `NAME`, `STAGENAME`).
+    /// The index of the first of `col`'s names present in the header.
     pub fn find(&self, col: Option<&Col>) -> Option<usize> {
-        let col = col?;
-        col.names().iter().find_map(|n| {
-            let n = n.trim();
-            (self.headers.iter().position(|h| h == n))
-                .or_else(|| self.headers.iter().position(|h| h.eq_ignore_ascii_case(n)))
-        })
+        col?.names().iter().find_map(|n| self.position(n))
+    }
+
+    /// A column's index: named as written, else in any case (Salesforce's Data Loader
+    /// writes `NAME`, `STAGENAME`).
+    fn position(&self, name: &str) -> Option<usize> {
+        let n = name.trim();
+        (self.headers.iter().position(|h| h == n))
+            .or_else(|| self.headers.iter().position(|h| h.eq_ignore_ascii_case(n)))
     }
 }
 

@@ -331,9 +331,13 @@ impl EnsureAdmin for Actor {
     }
 }
 
+/// How Momentum's export names a deal made in Momentum: this, then its id (the export's
+/// SQL writes the same).
+pub const EXPORTED_ID_PREFIX: &str = "momentum-";
+
 /// The external id Momentum's export gives a deal made in Momentum.
 pub fn exported_id(deal: DealId) -> String {
-    format!("momentum-{}", deal.0)
+    format!("{EXPORTED_ID_PREFIX}{}", deal.0)
 }
 
 fn load_existing(tx: &mut dyn Sql, org: OrgId, exported: &[i64]) -> StoreResult<Existing> {

@@ -29,6 +29,14 @@ fn ok(location: &str, dir: &Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs a command that must be refused as bad input (exit 2), saying `why`.
+fn refused(location: &str, dir: &Path, args: &[&str], why: &str) {
+    let out = momentum(location, dir).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(why), "{args:?}: {stderr}");
+}
+
 fn demo(db: &TestDb, dir: &Path) {
     ok(&db.location, dir, &["demo", "--today", "2026-11-24"]);
 }
@@ -197,15 +205,11 @@ fn an_edited_export_updates_the_same_deals(db: &TestDb) {
     foreign.write_record(&header).unwrap();
     foreign.write_record(&row).unwrap();
     std::fs::write(dir.path().join("foreign.csv"), foreign.into_inner().unwrap()).unwrap();
-    let out = momentum(&db.location, dir.path())
-        .args(["import", "csv", "foreign.csv"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("this names a deal made in this org, created at another time"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    refused(
+        &db.location,
+        dir.path(),
+        &["import", "csv", "foreign.csv"],
+        "this names a deal made in this org, created at another time",
     );
     let shown = ok(&db.location, dir.path(), &["deal", "show", &first[0]]);
     assert!(shown.contains("Renamed in a spreadsheet"), "untouched: {shown}");
@@ -213,15 +217,11 @@ fn an_edited_export_updates_the_same_deals(db: &TestDb) {
     // The contacts export is not a deals file, though it has a "title" column.
     let contacts = ok(&db.location, dir.path(), &["export", "contacts"]);
     std::fs::write(dir.path().join("contacts.csv"), contacts).unwrap();
-    let out = momentum(&db.location, dir.path())
-        .args(["import", "csv", "contacts.csv"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("contacts.csv:1: this is not a file the momentum import reads"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    refused(
+        &db.location,
+        dir.path(),
+        &["import", "csv", "contacts.csv"],
+        "contacts.csv:1: this is not a file the momentum import reads",
     );
 }
 
